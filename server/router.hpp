@@ -1,0 +1,48 @@
+#pragma once
+
+#include "http_types.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dpost::server {
+
+using Handler = std::function<void(HttpRequest&, Reply)>;
+
+// Where a handler runs: inline on the I/O thread (short, non-blocking reads such as public tracking and
+// health checks) or on the worker pool (anything that may block: password hashing, larger queries).
+enum class Exec { inline_io, worker };
+
+// The route table: method + pattern with {name} segments, e.g. "/api/v1/items/{item_id}".
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler, Exec exec = Exec::worker);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    Exec exec = Exec::worker;
+    std::vector<std::pair<std::string, std::string>> params;
+    bool method_mismatch = false;  // path known, method not: 405 with Allow
+    std::string allow;             // "GET, POST"
+  };
+  Match match(std::string_view method, std::string_view path) const;
+
+  struct RouteInfo {
+    std::string method;
+    std::string pattern;
+  };
+  std::vector<RouteInfo> routes() const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+    Exec exec;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace dpost::server

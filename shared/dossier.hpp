@@ -1,0 +1,73 @@
+#pragma once
+
+#include "item_id.hpp"
+#include "journey.hpp"
+#include "clock.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace dpost {
+
+// Which legs the citizen chose (QĐ 45/2016 art. 5).
+enum class ServiceOption { send, receive, both };
+std::string_view to_string(ServiceOption option);
+std::optional<ServiceOption> parse_service_option(std::string_view text);
+
+// A field that failed validation while mapping JSON: becomes HTTP 422 (or 400 for wrong JSON types).
+struct FieldError {
+  bool malformed = false;  // wrong JSON type or structure (400) rather than an invalid value (422)
+  std::string field;       // JSON path, e.g. "applicant.name"
+  std::string code;        // snake_case, e.g. "bad_check_digit", "missing_field"
+  std::string message;     // English sentence naming the field
+};
+
+struct Applicant {
+  std::string name;
+  std::string phone;
+  std::string address;
+  std::string id_number;
+};
+
+// POST /api/v1/dossiers body (design.md section 6).
+struct NewDossierRequest {
+  std::string procedure_code;
+  std::string procedure_name;
+  Applicant applicant;
+  std::string office;  // site code of the one-stop office
+  ServiceOption service = ServiceOption::both;
+  std::optional<std::string> dossier_code;
+  std::optional<std::string> due_date;  // hẹn trả, "YYYY-MM-DD"
+};
+
+struct Recipient {
+  std::string name;
+  bool id_checked = false;
+  std::optional<std::string> relation;
+};
+
+// One scan as a device sends it (design.md section 6).
+struct ScanRequest {
+  std::string event_id;  // normalized (lower-case) UUID
+  ItemId item_id;
+  EventCode code;
+  std::string site;
+  UnixMillis occurred_at;
+  std::optional<std::string> reason;
+  std::optional<Recipient> recipient;
+  std::optional<std::string> device;
+};
+
+// Map and validate JSON into requests. Limits: names and reasons 1..200 chars, addresses up to 500,
+// phone 6..20 of [0-9+ ], id_number up to 20. An EMH needs a reason (parse_scan cannot know the item's kind:
+// whether an EMI needs a recipient is checked with requires_recipient() once the item is known).
+// A scan's item_id with a bad check digit is FieldError{code: "bad_check_digit"} (422).
+std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::json& body);
+std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body);
+
+}  // namespace dpost
