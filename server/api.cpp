@@ -1,1 +1,782 @@
-// placeholder
+#include "api.hpp"
+
+#include "api_error.hpp"
+#include "auth.hpp"
+#include "text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace dpost::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxJsonDepth = 32;
+constexpr std::size_t kMaxUsernameLength = 64;
+
+// ---------------------------------------------------------------- worker pool
+
+// Blocking work (password hashing, storage reads) runs here, never on the I/O threads.
+class WorkerPool {
+ public:
+  explicit WorkerPool(std::size_t threads) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) threads_.emplace_back([this] { loop(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// ---------------------------------------------------------------- rate limiting
+
+// Token bucket per client address for public look-ups (S10 serials are easy to guess: enumeration must be slow).
+class RateLimiter {
+ public:
+  explicit RateLimiter(int per_minute) : per_minute_(per_minute) {}
+
+  // 0 when allowed, otherwise the seconds to wait.
+  int check(const std::string& address) {
+    if (per_minute_ <= 0) return 0;
+    const double now = seconds_now();
+    const double capacity = per_minute_;
+    const double refill = per_minute_ / 60.0;  // tokens per second
+    std::lock_guard lock(mutex_);
+    if (buckets_.size() > 100000) purge(now, capacity, refill);
+    auto [it, fresh] = buckets_.try_emplace(address, Bucket{capacity, now});
+    auto& b = it->second;
+    if (!fresh) {
+      b.tokens = std::min(capacity, b.tokens + (now - b.at) * refill);
+      b.at = now;
+    }
+    if (b.tokens >= 1.0) {
+      b.tokens -= 1.0;
+      return 0;
+    }
+    return std::max(1, static_cast<int>((1.0 - b.tokens) / refill + 0.999));
+  }
+
+ private:
+  struct Bucket {
+    double tokens;
+    double at;
+  };
+  static double seconds_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  void purge(double now, double capacity, double refill) {
+    std::erase_if(buckets_, [&](const auto& kv) { return kv.second.tokens + (now - kv.second.at) * refill >= capacity; });
+  }
+  int per_minute_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+// ---------------------------------------------------------------- JSON helpers
+
+HttpResponse json_response(unsigned status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+json parse_body(const HttpRequest& req) {
+  // The body is parsed as JSON whatever Content-Type says: curl's -d sends form encoding by default, and a
+  // body that is not JSON is refused below with a clear 400 anyway.
+  if (req.body.empty()) throw bad_request("The request needs a JSON body.", "malformed_json");
+  // Depth is bounded before anything is built, so a deeply nested body cannot exhaust the stack.
+  json::parser_callback_t limit_depth = [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) throw bad_request("The JSON body is nested too deeply.", "json_too_deep");
+    return true;
+  };
+  try {
+    return json::parse(req.body, limit_depth);
+  } catch (const json::parse_error& e) {
+    throw bad_request("The body is not valid JSON (at byte " + std::to_string(e.byte) + ").", "malformed_json");
+  }
+}
+
+const json& require_object(const json& body) {
+  if (!body.is_object()) throw bad_request("The JSON body must be an object.", "malformed_request");
+  return body;
+}
+
+std::string require_string(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    throw unprocessable("missing_field", std::string("The field \"") + field + "\" is required.");
+  }
+  if (!it->is_string()) {
+    throw bad_request(std::string("The field \"") + field + "\" must be a string.", "wrong_type");
+  }
+  return it->get<std::string>();
+}
+
+std::string optional_string(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return {};
+  if (!it->is_string()) {
+    throw bad_request(std::string("The field \"") + field + "\" must be a string.", "wrong_type");
+  }
+  return it->get<std::string>();
+}
+
+ApiError field_error(const FieldError& e) {
+  if (e.malformed) return bad_request(e.message, e.code.empty() ? "malformed_request" : e.code);
+  return unprocessable(e.code, e.message);
+}
+
+std::string format_time(UnixMillis t) { return format_rfc3339(t); }
+
+json item_summary_json(const ItemSummary& s) {
+  return {{"item_id", s.item_id}, {"kind", to_string(s.kind)}, {"state", to_string(s.state)}};
+}
+
+json event_json(const EventRecord& e) {
+  json j = {{"event_id", e.event_id},
+            {"item_id", e.item_id},
+            {"code", to_string(e.code)},
+            {"site", e.site},
+            {"site_name", e.site_name},
+            {"occurred_at", format_time(e.occurred_at)},
+            {"received_at", format_time(e.received_at)},
+            {"late", e.late},
+            {"recorded_by", e.recorded_by},
+            {"state_after", to_string(e.state_after)},
+            {"text", describe_vi(e.code)},
+            {"text_en", describe_en(e.code)}};
+  if (e.reason) j["reason"] = *e.reason;
+  if (e.device) j["device"] = *e.device;
+  if (e.recipient) {
+    j["recipient"] = {{"name", e.recipient->name}, {"id_checked", e.recipient->id_checked}};
+    if (e.recipient->relation) j["recipient"]["relation"] = *e.recipient->relation;
+  }
+  return j;
+}
+
+json user_json(const User& u) {
+  json j = {{"id", u.id},       {"username", u.username},   {"role", to_string(u.role)},
+            {"site", u.site},   {"full_name", u.full_name}, {"active", u.active}};
+  if (u.site.empty()) j["site"] = nullptr;
+  return j;
+}
+
+json site_json(const Site& s) {
+  return {{"code", s.code},
+          {"kind", to_string(s.kind)},
+          {"name", s.name},
+          {"agency_id", s.agency_id},
+          {"address", s.address}};
+}
+
+// Staff see the applicant; a clerk never sees the ID number (design.md section 5).
+json dossier_json(const DossierInfo& d, const Actor& viewer) {
+  json applicant = {{"name", d.applicant.name}, {"phone", d.applicant.phone}, {"address", d.applicant.address}};
+  if (viewer.role != Role::clerk) applicant["id_number"] = d.applicant.id_number;
+  json items = json::array();
+  for (const auto& i : d.items) items.push_back(item_summary_json(i));
+  json j = {{"id", d.id},
+            {"procedure", {{"code", d.procedure_code}, {"name", d.procedure_name}}},
+            {"applicant", std::move(applicant)},
+            {"office", d.office},
+            {"office_name", d.office_name},
+            {"origin_site", d.origin_site},
+            {"service", to_string(d.service)},
+            {"created_at", format_time(d.created_at)},
+            {"items", std::move(items)}};
+  j["dossier_code"] = d.dossier_code ? json(*d.dossier_code) : json(nullptr);
+  j["due_date"] = d.due_date ? json(*d.due_date) : json(nullptr);
+  return j;
+}
+
+json public_json(const PublicItemView& v) {
+  json events = json::array();
+  for (const auto& e : v.events) {
+    events.push_back({{"event_id", e.event_id},
+                      {"code", to_string(e.code)},
+                      {"site", e.site},
+                      {"site_name", e.site_name},
+                      {"occurred_at", format_time(e.occurred_at)},
+                      {"received_at", format_time(e.received_at)},
+                      {"text", describe_vi(e.code)},
+                      {"text_en", describe_en(e.code)}});
+  }
+  json j = {{"item_id", v.item_id},
+            {"kind", to_string(v.kind)},
+            {"state", to_string(v.state)},
+            {"state_text", describe_vi(v.state)},
+            {"state_text_en", describe_en(v.state)},
+            {"procedure_name", v.procedure_name},
+            {"events", std::move(events)}};
+  if (!v.destination_name.empty()) j["destination"] = v.destination_name;
+  return j;
+}
+
+unsigned scan_http_status(ScanStatus s) {
+  switch (s) {
+    case ScanStatus::recorded:
+      return 201;
+    case ScanStatus::duplicate:
+      return 200;
+    case ScanStatus::illegal_transition:
+    case ScanStatus::event_id_conflict:
+      return 409;
+    case ScanStatus::unknown_item:
+      return 404;
+    case ScanStatus::forbidden:
+      return 403;
+    case ScanStatus::invalid:
+      return 422;
+  }
+  return 500;
+}
+
+std::string_view scan_outcome_name(ScanStatus s) {
+  switch (s) {
+    case ScanStatus::recorded:
+      return "recorded";
+    case ScanStatus::duplicate:
+      return "duplicate";
+    case ScanStatus::illegal_transition:
+      return "illegal_transition";
+    case ScanStatus::event_id_conflict:
+      return "event_id_conflict";
+    case ScanStatus::unknown_item:
+      return "unknown_item";
+    case ScanStatus::forbidden:
+      return "forbidden";
+    case ScanStatus::invalid:
+      return "invalid";
+  }
+  return "invalid";
+}
+
+json scan_error_json(const ScanOutcome& o) {
+  json e = {{"code", o.error_code}, {"message", o.message}};
+  if (o.status == ScanStatus::illegal_transition && o.item) {
+    e["state"] = to_string(o.item->state);
+    json allowed = json::array();
+    for (auto c : o.allowed) allowed.push_back(to_string(c));
+    e["allowed"] = std::move(allowed);
+  }
+  return e;
+}
+
+json scan_result_json(const ScanOutcome& o) {
+  json j = {{"event_id", o.event_id}, {"status", scan_http_status(o.status)}, {"outcome", scan_outcome_name(o.status)}};
+  if (o.item) j["item"] = item_summary_json(*o.item);
+  if (o.event) j["event"] = event_json(*o.event);
+  if (o.status != ScanStatus::recorded && o.status != ScanStatus::duplicate) j["error"] = scan_error_json(o);
+  return j;
+}
+
+template <class T>
+T unwrap(Outcome<T>& outcome) {
+  if (outcome.has_error()) std::rethrow_exception(outcome.error());
+  return std::move(*outcome);
+}
+
+std::int64_t parse_id(std::string_view text) {
+  std::int64_t v = 0;
+  if (text.empty() || text.size() > 18) throw not_found("There is no dossier " + std::string(text) + ".");
+  for (char c : text) {
+    if (c < '0' || c > '9') throw not_found("There is no dossier " + std::string(text) + ".");
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+ItemId parse_item_path(std::string_view text) {
+  auto id = ItemId::parse(text);
+  if (!id) throw unprocessable(std::string(to_code(id.error())), std::string(describe(id.error())));
+  return *id;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- authorization of scans
+
+ScanPolicy default_scan_policy() {
+  return [](const Actor& a, const ScanRequest& s, const ScanTarget& t) -> std::optional<std::string> {
+    const std::string code(to_string(s.code));
+    switch (a.role) {
+      case Role::clerk:
+        if (!recorded_by_post(s.code)) return code + " is recorded by one-stop office staff, not by postal clerks.";
+        if (s.code == EventCode::RES) {
+          // A clerk collecting a result at the counter records the handover at that office.
+          if (s.site != t.origin_site) return "RES is recorded at the office handing over the result (" + t.origin_site + ").";
+          return std::nullopt;
+        }
+        if (s.site != a.site) {
+          return "Clerks record events at their own post office (" + a.site + "), not at " + s.site + ".";
+        }
+        return std::nullopt;
+      case Role::office_staff:
+        if (!recorded_by_office(s.code)) return code + " is a postal event: postal clerks record it.";
+        if (s.site != a.site) return "Office staff record events at their own office (" + a.site + "), not at " + s.site + ".";
+        if (s.code == EventCode::RCV) {
+          const auto& owner = t.kind == ItemKind::dossier ? t.destination_site : t.origin_site;
+          if (owner != a.site) return "This item is addressed to " + owner + ", not to your office.";
+        }
+        if (s.code == EventCode::RES && t.origin_site != a.site) {
+          return "This result belongs to office " + t.origin_site + ", not to yours.";
+        }
+        return std::nullopt;
+      case Role::supervisor:
+      case Role::admin:
+        return "Only postal clerks and one-stop office staff record scans.";
+    }
+    return "Not allowed.";
+  };
+}
+
+// ---------------------------------------------------------------- the API
+
+struct Api::Impl {
+  Impl(Storage& s, ApiOptions o) : storage(s), options(std::move(o)), pool(options.workers), limiter(options.public_rate_per_minute) {
+    add_routes();
+  }
+
+  Storage& storage;
+  ApiOptions options;
+  Router router;
+  WorkerPool pool;
+  RateLimiter limiter;
+
+  // --- auth
+
+  Actor authenticate(const HttpRequest& req) {
+    const auto header = req.header("authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) throw unauthorized();
+    auto actor = storage.find_session(header.substr(kBearer.size()), now_millis());
+    if (!actor) throw unauthorized("The session is unknown or expired: log in again.");
+    return *actor;
+  }
+
+  static void require_role(const Actor& a, std::initializer_list<Role> roles, std::string_view what) {
+    if (std::find(roles.begin(), roles.end(), a.role) == roles.end()) {
+      throw forbidden("Your role (" + std::string(to_string(a.role)) + ") may not " + std::string(what) + ".");
+    }
+  }
+
+  // Who may read an item with its personal data. Foundation rule: admins and supervisors read all; office
+  // staff the dossiers of their office; clerks every item (they carry them), without ID numbers.
+  static void require_item_access(const Actor& a, const DossierInfo& d) {
+    if (a.role == Role::office_staff && d.office != a.site) {
+      throw forbidden("This dossier belongs to office " + d.office + ", not to yours.");
+    }
+  }
+
+  void check_public_rate(const HttpRequest& req) {
+    if (int wait = limiter.check(req.remote_address); wait > 0) {
+      auto e = ApiError(429, "rate_limited", "Too many look-ups from your address: try again in " +
+                                                 std::to_string(wait) + " seconds.");
+      e.headers.emplace_back("Retry-After", std::to_string(wait));
+      throw e;
+    }
+  }
+
+  // --- routes
+
+  void add_routes() {
+    router.add("GET", "/healthz", [this](HttpRequest&, Reply reply) { healthz(reply); }, Exec::inline_io);
+    router.add("POST", "/api/v1/login", [this](HttpRequest& r, Reply reply) { login(r, std::move(reply)); });
+    router.add("POST", "/api/v1/logout", [this](HttpRequest& r, Reply reply) { logout(r, std::move(reply)); });
+    router.add("GET", "/api/v1/me", [this](HttpRequest& r, Reply reply) { me(r, reply); });
+    router.add("GET", "/api/v1/sites", [this](HttpRequest& r, Reply reply) { list_sites(r, reply); });
+    router.add("POST", "/api/v1/sites", [this](HttpRequest& r, Reply reply) { create_site(r, std::move(reply)); });
+    router.add("GET", "/api/v1/users", [this](HttpRequest& r, Reply reply) { list_users(r, reply); });
+    router.add("POST", "/api/v1/users", [this](HttpRequest& r, Reply reply) { create_user(r, std::move(reply)); });
+    router.add("POST", "/api/v1/dossiers", [this](HttpRequest& r, Reply reply) { create_dossier(r, std::move(reply)); });
+    router.add("GET", "/api/v1/dossiers/{id}", [this](HttpRequest& r, Reply reply) { get_dossier(r, reply); });
+    router.add("POST", "/api/v1/dossiers/{id}/result",
+               [this](HttpRequest& r, Reply reply) { create_result(r, std::move(reply)); });
+    router.add("POST", "/api/v1/scans", [this](HttpRequest& r, Reply reply) { scan(r, std::move(reply)); });
+    router.add("POST", "/api/v1/scans/batch", [this](HttpRequest& r, Reply reply) { scan_batch(r, std::move(reply)); });
+    router.add("GET", "/api/v1/items/{item_id}", [this](HttpRequest& r, Reply reply) { get_item(r, reply); });
+    // Public look-ups are short indexed reads: served on the I/O thread, no hop through the pool.
+    router.add("GET", "/api/v1/track/{item_id}", [this](HttpRequest& r, Reply reply) { track(r, reply); },
+               Exec::inline_io);
+    router.add("GET", "/api/v1/track/token/{token}", [this](HttpRequest& r, Reply reply) { track_token(r, reply); },
+               Exec::inline_io);
+  }
+
+  void healthz(const Reply& reply) {
+    if (storage.healthy()) {
+      reply(json_response(200, {{"status", "ok"}}));
+    } else {
+      reply(error_response(503, "storage_unavailable", "The database does not answer."));
+    }
+  }
+
+  void login(HttpRequest& req, Reply reply) {
+    const auto body = parse_body(req);
+    require_object(body);
+    const auto username = require_string(body, "username");
+    const auto password = require_string(body, "password");
+    if (username.size() > kMaxUsernameLength || password.size() > 1024) {
+      throw ApiError(401, "invalid_credentials", "Wrong username or password.");
+    }
+    auto login = storage.find_login(username);
+    bool ok = false;
+    if (login && login->user.active) {
+      ok = verify_password(login->password_hash, password);
+    } else {
+      verify_password_dummy(password);
+    }
+    if (!ok) throw ApiError(401, "invalid_credentials", "Wrong username or password.");
+    auto user = login->user;
+    storage.create_session(user.id, options.session_ttl_ms, [reply, user](Outcome<SessionInfo> r) {
+      guarded(reply, [&] {
+        auto session = unwrap(r);
+        json u = {{"username", user.username}, {"role", to_string(user.role)}};
+        u["site"] = user.site.empty() ? json(nullptr) : json(user.site);
+        reply(json_response(200, {{"token", session.token},
+                                  {"expires_at", format_time(session.expires_at)},
+                                  {"user", std::move(u)}}));
+      });
+    });
+  }
+
+  void logout(HttpRequest& req, Reply reply) {
+    authenticate(req);
+    std::string token(req.header("authorization").substr(7));
+    storage.delete_session(std::move(token), [reply](Outcome<bool> r) {
+      guarded(reply, [&] {
+        unwrap(r);
+        reply(json_response(200, {{"status", "logged_out"}}));
+      });
+    });
+  }
+
+  void me(HttpRequest& req, const Reply& reply) {
+    const auto a = authenticate(req);
+    json u = {{"username", a.username}, {"role", to_string(a.role)}};
+    u["site"] = a.site.empty() ? json(nullptr) : json(a.site);
+    reply(json_response(200, {{"user", std::move(u)}}));
+  }
+
+  void list_sites(HttpRequest& req, const Reply& reply) {
+    authenticate(req);
+    json out = json::array();
+    for (const auto& s : storage.list_sites()) out.push_back(site_json(s));
+    reply(json_response(200, {{"sites", std::move(out)}}));
+  }
+
+  void create_site(HttpRequest& req, Reply reply) {
+    const auto a = authenticate(req);
+    require_role(a, {Role::admin}, "manage sites");
+    const auto body = parse_body(req);
+    require_object(body);
+    Site s;
+    s.code = require_string(body, "code");
+    const auto kind = parse_site_kind(require_string(body, "kind"));
+    s.name = require_string(body, "name");
+    s.agency_id = optional_string(body, "agency_id");
+    s.address = optional_string(body, "address");
+    if (!is_valid_site_code(s.code)) {
+      throw unprocessable("bad_site_code", "A site code has 1 to 40 characters: letters, digits, '.', '_' or '-'.");
+    }
+    if (!kind) throw unprocessable("unknown_site_kind", "kind must be \"post_office\" or \"office\".");
+    s.kind = *kind;
+    for (const auto* text : {&s.name, &s.agency_id, &s.address}) {
+      if (!is_clean_text(*text) || text->size() > 500) throw unprocessable("invalid_text", "A text field is invalid.");
+    }
+    if (s.name.empty()) throw unprocessable("missing_field", "The field \"name\" is required.");
+    storage.create_site(std::move(s), [reply](Outcome<Site> r) {
+      guarded(reply, [&] { reply(json_response(201, site_json(unwrap(r)))); });
+    });
+  }
+
+  void list_users(HttpRequest& req, const Reply& reply) {
+    const auto a = authenticate(req);
+    require_role(a, {Role::admin}, "list users");
+    json out = json::array();
+    for (const auto& u : storage.list_users()) out.push_back(user_json(u));
+    reply(json_response(200, {{"users", std::move(out)}}));
+  }
+
+  void create_user(HttpRequest& req, Reply reply) {
+    const auto a = authenticate(req);
+    require_role(a, {Role::admin}, "manage users");
+    const auto body = parse_body(req);
+    require_object(body);
+    User u;
+    u.username = require_string(body, "username");
+    const auto password = require_string(body, "password");
+    const auto role = parse_role(require_string(body, "role"));
+    u.site = optional_string(body, "site");
+    u.full_name = optional_string(body, "full_name");
+    if (u.username.empty() || u.username.size() > kMaxUsernameLength ||
+        !std::all_of(u.username.begin(), u.username.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; })) {
+      throw unprocessable("bad_username", "A username has 1 to 64 characters: letters, digits, '.', '_' or '-'.");
+    }
+    if (!role) throw unprocessable("unknown_role", "role must be clerk, office_staff, supervisor or admin.");
+    u.role = *role;
+    if (!is_acceptable_password(password)) {
+      throw unprocessable("weak_password", "A password needs 10 to 128 characters.");
+    }
+    if (u.role != Role::admin && u.site.empty()) {
+      throw unprocessable("missing_field", "Clerks, office staff and supervisors are bound to a site: give \"site\".");
+    }
+    if (!u.site.empty()) {
+      auto site = storage.find_site(u.site);
+      if (!site) throw unprocessable("unknown_site", "There is no site with code " + u.site + ".");
+      if (u.role == Role::clerk && site->kind != SiteKind::post_office) {
+        throw unprocessable("wrong_site_kind", "A clerk is bound to a post office.");
+      }
+      if (u.role == Role::office_staff && site->kind != SiteKind::office) {
+        throw unprocessable("wrong_site_kind", "Office staff are bound to a one-stop office.");
+      }
+    }
+    if (!is_clean_text(u.full_name) || u.full_name.size() > 200) {
+      throw unprocessable("invalid_text", "full_name is not valid text.");
+    }
+    storage.create_user(std::move(u), hash_password(password), [reply](Outcome<User> r) {
+      guarded(reply, [&] { reply(json_response(201, user_json(unwrap(r)))); });
+    });
+  }
+
+  void create_dossier(HttpRequest& req, Reply reply) {
+    const auto a = authenticate(req);
+    require_role(a, {Role::clerk, Role::office_staff}, "register dossiers");
+    const auto body = parse_body(req);
+    auto parsed = parse_new_dossier(body);
+    if (auto* e = std::get_if<FieldError>(&parsed)) throw field_error(*e);
+    auto request = std::get<NewDossierRequest>(std::move(parsed));
+    if (a.role == Role::office_staff && request.office != a.site) {
+      throw forbidden("Office staff register dossiers for their own office (" + a.site + ").");
+    }
+    storage.create_dossier(a, std::move(request), [reply](Outcome<DossierCreated> r) {
+      guarded(reply, [&] {
+        auto created = unwrap(r);
+        json items = json::array();
+        for (const auto& i : created.items) items.push_back(item_summary_json(i));
+        reply(json_response(201, {{"id", created.id}, {"items", std::move(items)}}));
+      });
+    });
+  }
+
+  void get_dossier(HttpRequest& req, const Reply& reply) {
+    const auto a = authenticate(req);
+    require_role(a, {Role::clerk, Role::office_staff, Role::supervisor, Role::admin}, "read dossiers");
+    auto d = storage.find_dossier(parse_id(req.param("id")));
+    if (!d) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
+    require_item_access(a, *d);
+    reply(json_response(200, dossier_json(*d, a)));
+  }
+
+  void create_result(HttpRequest& req, Reply reply) {
+    const auto a = authenticate(req);
+    require_role(a, {Role::office_staff}, "create result items");
+    const auto id = parse_id(req.param("id"));
+    auto d = storage.find_dossier(id);
+    if (!d) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
+    if (d->office != a.site) throw forbidden("This dossier belongs to office " + d->office + ", not to yours.");
+    storage.create_result(a, id, [reply](Outcome<ItemSummary> r) {
+      guarded(reply, [&] { reply(json_response(201, item_summary_json(unwrap(r)))); });
+    });
+  }
+
+  void scan(HttpRequest& req, Reply reply) {
+    const auto a = authenticate(req);
+    const auto body = parse_body(req);
+    auto parsed = parse_scan(body);
+    if (auto* e = std::get_if<FieldError>(&parsed)) throw field_error(*e);
+    std::vector<ScanRequest> scans;
+    scans.push_back(std::get<ScanRequest>(std::move(parsed)));
+    storage.record_scans(a, std::move(scans), [reply](Outcome<std::vector<ScanOutcome>> r) {
+      guarded(reply, [&] {
+        auto outcomes = unwrap(r);
+        const auto& o = outcomes.at(0);
+        const auto status = scan_http_status(o.status);
+        if (status >= 400) {
+          auto err = scan_error_json(o);
+          const auto code = err["code"].get<std::string>();
+          const auto message = err["message"].get<std::string>();
+          err.erase("code");
+          err.erase("message");
+          ApiError e(status, code, message);
+          if (!err.empty()) e.details_json = err.dump();
+          throw e;
+        }
+        json out = {{"status", scan_outcome_name(o.status)}};
+        if (o.event) out["event"] = event_json(*o.event);
+        if (o.item) out["item"] = item_summary_json(*o.item);
+        reply(json_response(status, out));
+      });
+    });
+  }
+
+  void scan_batch(HttpRequest& req, Reply reply) {
+    const auto a = authenticate(req);
+    const auto body = parse_body(req);
+    require_object(body);
+    auto events = body.find("events");
+    if (events == body.end()) throw unprocessable("missing_field", "The field \"events\" is required.");
+    if (!events->is_array()) throw bad_request("The field \"events\" must be an array.", "wrong_type");
+    if (events->size() > options.max_batch_events) {
+      throw ApiError(413, "batch_too_large",
+                     "A batch holds at most " + std::to_string(options.max_batch_events) + " events: split it.");
+    }
+    // Parse every event; the valid ones are applied in order of occurrence (an offline device may send them
+    // in any order), and the answers go back in the order sent.
+    auto results = std::make_shared<std::vector<json>>(events->size());
+    std::vector<std::pair<std::size_t, ScanRequest>> valid;
+    for (std::size_t i = 0; i < events->size(); ++i) {
+      const auto& ev = (*events)[i];
+      auto parsed = parse_scan(ev);
+      if (auto* e = std::get_if<FieldError>(&parsed)) {
+        json r = {{"status", e->malformed ? 400 : 422}, {"outcome", "invalid"}, {"error", {{"code", e->code}, {"message", e->message}}}};
+        if (ev.is_object() && ev.contains("event_id") && ev["event_id"].is_string()) r["event_id"] = ev["event_id"];
+        (*results)[i] = std::move(r);
+      } else {
+        valid.emplace_back(i, std::get<ScanRequest>(std::move(parsed)));
+      }
+    }
+    std::stable_sort(valid.begin(), valid.end(),
+                     [](const auto& x, const auto& y) { return x.second.occurred_at < y.second.occurred_at; });
+    std::vector<std::size_t> positions;
+    std::vector<ScanRequest> scans;
+    for (auto& [i, s] : valid) {
+      positions.push_back(i);
+      scans.push_back(std::move(s));
+    }
+    storage.record_scans(a, std::move(scans),
+                         [reply, results, positions = std::move(positions)](Outcome<std::vector<ScanOutcome>> r) {
+                           guarded(reply, [&] {
+                             auto outcomes = unwrap(r);
+                             for (std::size_t k = 0; k < outcomes.size(); ++k) {
+                               (*results)[positions[k]] = scan_result_json(outcomes[k]);
+                             }
+                             reply(json_response(200, {{"results", std::move(*results)}}));
+                           });
+                         });
+  }
+
+  void get_item(HttpRequest& req, const Reply& reply) {
+    const auto a = authenticate(req);
+    const auto id = parse_item_path(req.param("item_id"));
+    auto v = storage.find_item(id);
+    if (!v) throw not_found("There is no item " + id.str() + ".", "unknown_item");
+    require_item_access(a, v->dossier);
+    json events = json::array();
+    for (const auto& e : v->events) events.push_back(event_json(e));
+    json j = {{"item_id", v->item_id},
+              {"kind", to_string(v->kind)},
+              {"state", to_string(v->state)},
+              {"state_text", describe_vi(v->state)},
+              {"state_text_en", describe_en(v->state)},
+              {"origin_site", v->origin_site},
+              {"created_at", format_time(v->created_at)},
+              {"tracking_token", v->tracking_token},
+              {"tracking_url", options.public_base_url + "/t/" + v->tracking_token},
+              {"allowed", json::array()},
+              {"dossier", dossier_json(v->dossier, a)},
+              {"events", std::move(events)}};
+    j["destination_site"] = v->destination_site.empty() ? json(nullptr) : json(v->destination_site);
+    for (auto c : allowed_codes(v->kind, v->state)) j["allowed"].push_back(to_string(c));
+    reply(json_response(200, j));
+  }
+
+  void track(HttpRequest& req, const Reply& reply) {
+    check_public_rate(req);
+    const auto id = parse_item_path(req.param("item_id"));
+    auto v = storage.track_item(id);
+    if (!v) throw not_found("There is no item " + id.str() + ".", "unknown_item");
+    auto r = json_response(200, public_json(*v));
+    r.headers.emplace_back("Cache-Control", "no-store");
+    reply(std::move(r));
+  }
+
+  void track_token(HttpRequest& req, const Reply& reply) {
+    check_public_rate(req);
+    auto v = storage.track_token(req.param("token"));
+    // Same answer for a wrong token as for an unknown one: the token is the secret.
+    if (!v) throw not_found("There is no item for this link.", "unknown_item");
+    auto j = public_json(*v);
+    if (auto item = storage.find_item(*ItemId::parse(v->item_id))) {
+      j["applicant"] = mask_name(item->dossier.applicant.name);
+      j["due_date"] = item->dossier.due_date ? json(*item->dossier.due_date) : json(nullptr);
+      for (std::size_t i = 0; i < item->events.size() && i < j["events"].size(); ++i) {
+        if (item->events[i].recipient) j["events"][i]["recipient"] = mask_name(item->events[i].recipient->name);
+      }
+    }
+    auto r = json_response(200, j);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    reply(std::move(r));
+  }
+
+  void dispatch(HttpRequest&& request, Reply reply) {
+    auto match = router.match(request.method, request.path);
+    if (!match.handler) {
+      if (match.method_mismatch) {
+        auto r = error_response(405, "method_not_allowed", request.method + " is not allowed here.");
+        r.headers.emplace_back("Allow", match.allow);
+        reply(std::move(r));
+      } else {
+        reply(error_response(404, "not_found", "There is nothing at " + request.path + "."));
+      }
+      return;
+    }
+    request.params = std::move(match.params);
+    const Handler* handler = match.handler;
+    if (match.exec == Exec::inline_io) {
+      guarded(reply, [&] { (*handler)(request, reply); });
+      return;
+    }
+    pool.post([handler, request = std::move(request), reply = std::move(reply)]() mutable {
+      guarded(reply, [&] { (*handler)(request, reply); });
+    });
+  }
+};
+
+Api::Api(Storage& storage, ApiOptions options) : impl_(std::make_unique<Impl>(storage, std::move(options))) {}
+Api::~Api() = default;
+void Api::dispatch(HttpRequest&& request, Reply reply) { impl_->dispatch(std::move(request), std::move(reply)); }
+const Router& Api::router() const { return impl_->router; }
+
+}  // namespace dpost::server

@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "server_cli.hpp"
+
+int main(int argc, char** argv) { return dpost::server::run_server_cli(argc, argv); }

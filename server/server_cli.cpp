@@ -1,1 +1,265 @@
-// placeholder
+#include "server_cli.hpp"
+
+#include "api.hpp"
+#include "auth.hpp"
+#include "demo_data.hpp"
+#include "http_server.hpp"
+#include "sqlite_storage.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dpost::server {
+namespace {
+
+constexpr const char* kUsage = R"(dossier-server: theo dõi hồ sơ thủ tục hành chính qua bưu chính công ích
+                Dossier Post: tracks administrative dossiers carried by the public postal service
+
+Cách dùng / usage:
+  dossier-server [serve] --db FILE [--listen HOST:PORT] [--demo] [options]
+  dossier-server create-admin --db FILE --username NAME     (password read from standard input)
+  dossier-server verify --db FILE                           (exit 1 when the stored history was altered)
+  dossier-server backup --db FILE --to FILE                 (consistent copy, safe while the server runs)
+
+serve options:
+  --listen HOST:PORT        address to listen on (default 127.0.0.1:8080; port 0 picks a free port)
+  --db FILE                 SQLite database file, created and migrated on start
+  --demo                    fill a NEW database with demo sites, logins (password "demo") and dossiers
+  --public-base-url URL     base of the tracking links printed in QR codes (default http://HOST:PORT)
+  --public-rate N           public look-ups per minute per client address (default 120; 0 = no limit)
+  --io-threads N            network threads (default: number of cores)
+  --workers N               threads for blocking work such as password hashing (default 4)
+  --help, --version
+)";
+
+struct Args {
+  std::string command = "serve";
+  std::map<std::string, std::string> values;
+  bool demo = false;
+};
+
+// Flags that take a value; anything else unknown is an error (a typo must not silently change behaviour).
+const std::vector<std::string> kValueFlags = {"--listen",    "--db",         "--public-base-url", "--public-rate",
+                                              "--io-threads", "--workers",    "--to",              "--username"};
+
+std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
+  Args a;
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') a.command = argv[i++];
+  for (; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = flag.find('='); eq != std::string::npos && flag.starts_with("--")) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_value = true;
+    }
+    if (flag == "--demo") {
+      a.demo = true;
+    } else if (flag == "--help" || flag == "-h" || flag == "--version") {
+      a.command = flag;
+    } else if (std::find(kValueFlags.begin(), kValueFlags.end(), flag) != kValueFlags.end()) {
+      if (!has_value) {
+        if (i + 1 >= argc) {
+          error = flag + " needs a value";
+          return std::nullopt;
+        }
+        value = argv[++i];
+      }
+      a.values[flag] = value;
+    } else {
+      error = "unknown option " + flag + " (see --help)";
+      return std::nullopt;
+    }
+  }
+  return a;
+}
+
+std::optional<int> parse_count(const std::string& text, int min, int max) {
+  try {
+    std::size_t used = 0;
+    int v = std::stoi(text, &used);
+    if (used != text.size() || v < min || v > max) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+int fail(const std::string& message) {
+  std::cerr << "dossier-server: " << message << "\n";
+  return 2;
+}
+
+std::string require(const Args& a, const std::string& flag) {
+  auto it = a.values.find(flag);
+  return it == a.values.end() ? std::string() : it->second;
+}
+
+int serve(const Args& a) {
+  const auto db = require(a, "--db");
+  if (db.empty()) return fail("--db FILE is required");
+  std::string listen = a.values.count("--listen") ? a.values.at("--listen") : "127.0.0.1:8080";
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return fail("--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
+  HttpServerOptions http;
+  http.host = listen.substr(0, colon);
+  if (http.host.size() > 2 && http.host.front() == '[' && http.host.back() == ']') {
+    http.host = http.host.substr(1, http.host.size() - 2);
+  }
+  const auto port = parse_count(listen.substr(colon + 1), 0, 65535);
+  if (!port) return fail("the port in --listen must be 0..65535");
+  http.port = static_cast<unsigned short>(*port);
+  http.io_threads = std::max(1u, std::thread::hardware_concurrency());
+  ApiOptions api_options;
+  if (a.values.count("--io-threads")) {
+    auto n = parse_count(a.values.at("--io-threads"), 1, 64);
+    if (!n) return fail("--io-threads takes 1..64");
+    http.io_threads = static_cast<std::size_t>(*n);
+  }
+  if (a.values.count("--workers")) {
+    auto n = parse_count(a.values.at("--workers"), 1, 256);
+    if (!n) return fail("--workers takes 1..256");
+    api_options.workers = static_cast<std::size_t>(*n);
+  }
+  if (a.values.count("--public-rate")) {
+    auto n = parse_count(a.values.at("--public-rate"), 0, 100'000'000);
+    if (!n) return fail("--public-rate takes a number of look-ups per minute (0 = no limit)");
+    api_options.public_rate_per_minute = *n;
+  }
+
+  std::unique_ptr<Storage> storage;
+  try {
+    storage = open_sqlite_storage({db, default_scan_policy()});
+  } catch (const std::exception& e) {
+    return fail(db + ": " + e.what());
+  }
+  std::vector<std::string> demo_lines;
+  if (a.demo) {
+    try {
+      demo_lines = load_demo_data(*storage);
+    } catch (const std::exception& e) {
+      return fail(std::string("loading the demo data failed: ") + e.what());
+    }
+  }
+
+  std::unique_ptr<Api> api;
+  std::unique_ptr<HttpServer> server;
+  try {
+    // The API needs the final base URL, which needs the bound port: bind first with a forwarding dispatch.
+    Api* api_ptr = nullptr;
+    server = std::make_unique<HttpServer>(http, [&api_ptr](HttpRequest&& r, Reply reply) {
+      api_ptr->dispatch(std::move(r), std::move(reply));
+    });
+    server->listen();
+    const std::string host = http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host;
+    const std::string url = "http://" + host + ":" + std::to_string(server->port());
+    api_options.public_base_url = a.values.count("--public-base-url") ? a.values.at("--public-base-url") : url;
+    api = std::make_unique<Api>(*storage, api_options);
+    api_ptr = api.get();
+    std::cout << "dossier-server listening on " << url << std::endl;
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  if (a.demo) {
+    std::cerr << "\nDữ liệu mẫu / demo data (chỉ để thử / demo only):\n"
+              << "  đăng nhập / logins: admin, clerk1 (BC-HN01), clerk2 (BC-HN02), staff1 (MC-HN-BD), staff2 (MC-HN-CG),"
+                 " supervisor1 — mật khẩu / password: demo\n";
+    for (const auto& line : demo_lines) std::cerr << "  " << line << "\n";
+    std::cerr << std::endl;
+  }
+  server->run();
+  storage->close();
+  std::cerr << "dossier-server: stopped cleanly" << std::endl;
+  return 0;
+}
+
+int create_admin(const Args& a) {
+  const auto db = require(a, "--db");
+  const auto username = require(a, "--username");
+  if (db.empty() || username.empty()) return fail("create-admin needs --db FILE and --username NAME");
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (!is_acceptable_password(password)) return fail("the password (first line of standard input) needs 10..128 characters");
+  try {
+    auto storage = open_sqlite_storage({db, default_scan_policy()});
+    User user;
+    user.username = username;
+    user.role = Role::admin;
+    user.full_name = username;
+    const auto hash = hash_password(password);
+    await_write<User>([&](auto done) { storage->create_user(user, hash, std::move(done)); });
+    storage->close();
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  std::cout << "admin " << username << " created" << std::endl;
+  return 0;
+}
+
+int verify(const Args& a) {
+  const auto db = require(a, "--db");
+  if (db.empty()) return fail("verify needs --db FILE");
+  if (!std::filesystem::exists(db)) return fail(db + ": no such file");
+  try {
+    auto storage = open_sqlite_storage({db, nullptr, 512, true});
+    const auto problems = storage->verify();
+    if (problems.empty()) {
+      std::cout << "verify: history intact" << std::endl;
+      return 0;
+    }
+    for (const auto& p : problems) std::cout << "verify: " << p << "\n";
+    std::cout << "verify: " << problems.size() << " problem(s): the stored history was altered" << std::endl;
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "dossier-server: verify: " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+int backup(const Args& a) {
+  const auto db = require(a, "--db");
+  const auto to = require(a, "--to");
+  if (db.empty() || to.empty()) return fail("backup needs --db FILE and --to FILE");
+  if (!std::filesystem::exists(db)) return fail(db + ": no such file");
+  if (std::filesystem::exists(to)) return fail(to + " exists already: choose a new file");
+  try {
+    auto storage = open_sqlite_storage({db, nullptr, 512, true});
+    storage->backup_to(to);
+  } catch (const std::exception& e) {
+    return fail(std::string("backup failed: ") + e.what());
+  }
+  std::cout << "backup written to " << to << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int run_server_cli(int argc, char** argv) {
+  std::string error;
+  auto args = parse_args(argc, argv, error);
+  if (!args) return fail(error);
+  if (args->command == "--help" || args->command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args->command == "--version") {
+    std::cout << "dossier-server 0.1.0\n";
+    return 0;
+  }
+  if (args->command == "serve") return serve(*args);
+  if (args->command == "create-admin") return create_admin(*args);
+  if (args->command == "verify") return verify(*args);
+  if (args->command == "backup") return backup(*args);
+  return fail("unknown command " + args->command + " (see --help)");
+}
+
+}  // namespace dpost::server

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -137,6 +138,7 @@ struct ScanOutcome {
   std::optional<ItemSummary> item;  // current state of the item after the scan (when the item exists)
   std::optional<EventRecord> event; // the stored event (recorded or duplicate)
   std::vector<EventCode> allowed;   // for illegal_transition: codes allowed in the current state
+  std::string error_code;           // for refusals: stable snake_case code (e.g. "recipient_required")
   std::string message;              // for refusals: an English sentence
 };
 
@@ -206,5 +208,16 @@ class Storage {
   // Finishes queued writes, then stops the writer. Idempotent.
   virtual void close() = 0;
 };
+
+// Blocks until a write completes: for command-line tools and the demo loader, never on a server thread.
+template <class T, class Start>
+T await_write(Start&& start) {
+  std::promise<Outcome<T>> promise;
+  auto future = promise.get_future();
+  start([&promise](Outcome<T> outcome) { promise.set_value(std::move(outcome)); });
+  auto outcome = future.get();
+  if (outcome.has_error()) std::rethrow_exception(outcome.error());
+  return std::move(*outcome);
+}
 
 }  // namespace dpost::server

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "http_types.hpp"
+#include "router.hpp"
+#include "storage.hpp"
+
+#include <memory>
+#include <string>
+
+namespace dpost::server {
+
+struct ApiOptions {
+  std::string public_base_url = "http://127.0.0.1:8080";  // printed into QR links: {base}/t/{token}
+  int public_rate_per_minute = 120;                       // public look-ups per address; 0 = unlimited
+  UnixMillis session_ttl_ms = 12LL * 60 * 60 * 1000;      // a working day plus margin
+  std::size_t workers = 4;                                // threads for blocking work (hashing, queries)
+  std::size_t max_batch_events = 500;                     // scans per POST /scans/batch
+};
+
+// Who may record which scan (design.md section 5): clerks postal events at their own post office (RES at the
+// office handing over the result); office staff RCV/RES at their own office, for items addressed to it.
+ScanPolicy default_scan_policy();
+
+// The HTTP API: the route table and its handlers, each HTTP glue around storage and domain functions.
+class Api {
+ public:
+  Api(Storage& storage, ApiOptions options);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // The entry point for the HTTP server.
+  void dispatch(HttpRequest&& request, Reply reply);
+  const Router& router() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dpost::server
