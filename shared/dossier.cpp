@@ -1,1 +1,310 @@
-// placeholder
+#include "dossier.hpp"
+
+#include "text.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace dpost {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Limits from dossier.hpp, counted in characters (code points), not bytes.
+constexpr std::size_t kMaxName = 200;
+constexpr std::size_t kMaxAddress = 500;
+constexpr std::size_t kMaxIdNumber = 20;
+constexpr std::size_t kMaxDevice = 100;
+constexpr std::size_t kMinPhone = 6;
+constexpr std::size_t kMaxPhone = 20;
+
+FieldError invalid(std::string field, std::string code, std::string message) {
+  return FieldError{false, std::move(field), std::move(code), std::move(message)};
+}
+
+FieldError wrong_type(const std::string& field, std::string_view expected) {
+  return FieldError{true, field, "wrong_type", field + " must be " + std::string(expected) + "."};
+}
+
+FieldError missing(const std::string& field) {
+  return invalid(field, "missing_field", field + " is required.");
+}
+
+std::string path(std::string_view prefix, std::string_view key) {
+  return prefix.empty() ? std::string(key) : std::string(prefix) + "." + std::string(key);
+}
+
+std::size_t count_code_points(std::string_view text) {
+  std::size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return count;
+}
+
+bool has_visible_char(std::string_view text) {
+  for (char c : text) {
+    if (c != ' ' && c != '\t') return true;
+  }
+  return false;
+}
+
+// Reads a string member. JSON null counts as absent: clients commonly send null for "not given".
+// Returns an error, or nullopt with `out` set (or left empty when absent and optional).
+std::optional<FieldError> read_string(const Json& object, std::string_view prefix, std::string_view key, bool required,
+                                      std::optional<std::string>& out) {
+  const std::string field = path(prefix, key);
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    if (required) return missing(field);
+    return std::nullopt;
+  }
+  if (!it->is_string()) return wrong_type(field, "a string");
+  out = it->get<std::string>();
+  return std::nullopt;
+}
+
+// Free text typed by people (names, reasons, addresses): valid UTF-8, no control characters, bounded length.
+std::optional<FieldError> check_text(const std::string& field, std::string_view text, std::size_t max_chars,
+                                     bool allow_empty) {
+  if (!is_clean_text(text)) {
+    return invalid(field, "invalid_text", field + " must be valid UTF-8 text without control characters.");
+  }
+  if (!allow_empty && !has_visible_char(text)) return invalid(field, "invalid_text", field + " must not be empty.");
+  if (count_code_points(text) > max_chars) {
+    return invalid(field, "too_long", field + " must be at most " + std::to_string(max_chars) + " characters.");
+  }
+  return std::nullopt;
+}
+
+std::optional<FieldError> read_text(const Json& object, std::string_view prefix, std::string_view key, bool required,
+                                    std::size_t max_chars, bool allow_empty, std::optional<std::string>& out) {
+  if (auto error = read_string(object, prefix, key, required, out)) return error;
+  if (!out) return std::nullopt;
+  return check_text(path(prefix, key), *out, max_chars, allow_empty);
+}
+
+std::optional<FieldError> read_site(const Json& object, std::string_view key, std::string& out) {
+  std::optional<std::string> value;
+  if (auto error = read_string(object, "", key, true, value)) return error;
+  if (!is_valid_site_code(*value)) {
+    return invalid(std::string(key), "bad_site_code",
+                   std::string(key) + " must be a site code of 1 to 40 letters, digits, '.', '_' or '-'.");
+  }
+  out = std::move(*value);
+  return std::nullopt;
+}
+
+std::optional<FieldError> read_object(const Json& object, std::string_view key, bool required, const Json*& out) {
+  const std::string field(key);
+  auto it = object.find(key);
+  out = nullptr;
+  if (it == object.end() || it->is_null()) {
+    if (required) return missing(field);
+    return std::nullopt;
+  }
+  if (!it->is_object()) return wrong_type(field, "an object");
+  out = &*it;
+  return std::nullopt;
+}
+
+bool is_valid_phone(std::string_view phone) {
+  if (phone.size() < kMinPhone || phone.size() > kMaxPhone) return false;
+  bool has_digit = false;
+  for (char c : phone) {
+    if (c >= '0' && c <= '9') {
+      has_digit = true;
+    } else if (c != '+' && c != ' ') {
+      return false;
+    }
+  }
+  return has_digit;
+}
+
+bool is_valid_id_number(std::string_view id) {
+  // CCCD/CMND are digits; passports add letters. Nothing else belongs in an identity document number.
+  if (id.size() > kMaxIdNumber) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+
+// "YYYY-MM-DD", a real calendar date.
+bool is_valid_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  // Reuse the RFC 3339 parser's calendar checks (years 1970..9999, days per month, leap years).
+  std::string stamp(text);
+  stamp += "T00:00:00Z";
+  return parse_rfc3339(stamp).has_value();
+}
+
+std::string to_upper_ascii(std::string text) {
+  for (char& c : text) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string_view to_string(ServiceOption option) {
+  switch (option) {
+    case ServiceOption::send:
+      return "send";
+    case ServiceOption::receive:
+      return "receive";
+    case ServiceOption::both:
+      return "both";
+  }
+  return "both";
+}
+
+std::optional<ServiceOption> parse_service_option(std::string_view text) {
+  if (text == "send") return ServiceOption::send;
+  if (text == "receive") return ServiceOption::receive;
+  if (text == "both") return ServiceOption::both;
+  return std::nullopt;
+}
+
+std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::json& body) {
+  if (!body.is_object()) return FieldError{true, "", "not_an_object", "The request body must be a JSON object."};
+  NewDossierRequest request;
+
+  const Json* procedure = nullptr;
+  if (auto error = read_object(body, "procedure", true, procedure)) return *error;
+  std::optional<std::string> text;
+  if (auto error = read_string(*procedure, "procedure", "code", true, text)) return *error;
+  if (!is_valid_procedure_code(*text)) {
+    return invalid("procedure.code", "bad_procedure_code",
+                   "procedure.code must be a procedure code of digits and dots, e.g. 1.005129.");
+  }
+  request.procedure_code = std::move(*text);
+  text.reset();
+  if (auto error = read_text(*procedure, "procedure", "name", true, kMaxName, false, text)) return *error;
+  request.procedure_name = std::move(*text);
+
+  const Json* applicant = nullptr;
+  if (auto error = read_object(body, "applicant", true, applicant)) return *error;
+  text.reset();
+  if (auto error = read_text(*applicant, "applicant", "name", true, kMaxName, false, text)) return *error;
+  request.applicant.name = std::move(*text);
+  text.reset();
+  if (auto error = read_string(*applicant, "applicant", "phone", false, text)) return *error;
+  if (text && !text->empty()) {
+    if (!is_valid_phone(*text)) {
+      return invalid("applicant.phone", "bad_phone",
+                     "applicant.phone must be 6 to 20 characters of digits, '+' and spaces.");
+    }
+    request.applicant.phone = std::move(*text);
+  }
+  text.reset();
+  if (auto error = read_text(*applicant, "applicant", "address", false, kMaxAddress, true, text)) return *error;
+  if (text) request.applicant.address = std::move(*text);
+  text.reset();
+  if (auto error = read_string(*applicant, "applicant", "id_number", false, text)) return *error;
+  if (text) {
+    if (!is_valid_id_number(*text)) {
+      return invalid("applicant.id_number", "bad_id_number",
+                     "applicant.id_number must be at most 20 letters and digits.");
+    }
+    request.applicant.id_number = std::move(*text);
+  }
+
+  if (auto error = read_site(body, "office", request.office)) return *error;
+
+  text.reset();
+  if (auto error = read_string(body, "", "service", true, text)) return *error;
+  auto service = parse_service_option(*text);
+  if (!service) return invalid("service", "unknown_service", "service must be \"send\", \"receive\" or \"both\".");
+  request.service = *service;
+
+  text.reset();
+  if (auto error = read_string(body, "", "dossier_code", false, text)) return *error;
+  if (text && !text->empty()) {
+    // Staff type codes by hand: accept lower case, store the canonical upper-case form.
+    std::string code = to_upper_ascii(std::move(*text));
+    if (!is_valid_dossier_code(code)) {
+      return invalid("dossier_code", "bad_dossier_code",
+                     "dossier_code must look like H15.50.05.13-261008-0975 (agency-yymmdd-sequence).");
+    }
+    request.dossier_code = std::move(code);
+  }
+
+  text.reset();
+  if (auto error = read_string(body, "", "due_date", false, text)) return *error;
+  if (text && !text->empty()) {
+    if (!is_valid_date(*text)) return invalid("due_date", "bad_date", "due_date must be a real date as YYYY-MM-DD.");
+    request.due_date = std::move(*text);
+  }
+  return request;
+}
+
+std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
+  if (!body.is_object()) return FieldError{true, "", "not_an_object", "The scan must be a JSON object."};
+
+  std::optional<std::string> text;
+  if (auto error = read_string(body, "", "event_id", true, text)) return *error;
+  auto event_id = normalize_uuid(*text);
+  if (!event_id) return invalid("event_id", "bad_event_id", "event_id must be a UUID (8-4-4-4-12 hex digits).");
+
+  text.reset();
+  if (auto error = read_string(body, "", "item_id", true, text)) return *error;
+  auto item_id = ItemId::parse(*text);
+  if (!item_id) {
+    return invalid("item_id", std::string(to_code(item_id.error())),
+                   "item_id: " + std::string(describe(item_id.error())));
+  }
+
+  text.reset();
+  if (auto error = read_string(body, "", "code", true, text)) return *error;
+  auto code = parse_event_code(*text);
+  if (!code) {
+    return invalid("code", "unknown_event_code",
+                   "code must be one of EMA, EDD, EDE, EMG, EDG, EMH, EMI, RCV, RES, RTS.");
+  }
+
+  std::string site;
+  if (auto error = read_site(body, "site", site)) return *error;
+
+  text.reset();
+  if (auto error = read_string(body, "", "occurred_at", true, text)) return *error;
+  auto occurred_at = parse_rfc3339(*text);
+  if (!occurred_at) {
+    return invalid("occurred_at", "bad_time",
+                   "occurred_at must be an RFC 3339 time with an offset, e.g. 2026-11-23T09:15:00+07:00.");
+  }
+
+  std::optional<std::string> reason;
+  if (auto error = read_text(body, "", "reason", false, kMaxName, true, reason)) return *error;
+  if (reason && !has_visible_char(*reason)) reason.reset();
+  if (requires_reason(*code) && !reason) {
+    return invalid("reason", "reason_required", "reason is required for a failed delivery attempt (EMH).");
+  }
+
+  std::optional<Recipient> recipient;
+  const Json* recipient_json = nullptr;
+  if (auto error = read_object(body, "recipient", false, recipient_json)) return *error;
+  if (recipient_json) {
+    Recipient r;
+    text.reset();
+    if (auto error = read_text(*recipient_json, "recipient", "name", true, kMaxName, false, text)) return *error;
+    r.name = std::move(*text);
+    auto checked = recipient_json->find("id_checked");
+    if (checked == recipient_json->end() || checked->is_null()) return missing("recipient.id_checked");
+    if (!checked->is_boolean()) return wrong_type("recipient.id_checked", "true or false");
+    r.id_checked = checked->get<bool>();
+    if (auto error = read_text(*recipient_json, "recipient", "relation", false, kMaxName, true, r.relation)) {
+      return *error;
+    }
+    if (r.relation && !has_visible_char(*r.relation)) r.relation.reset();
+    recipient = std::move(r);
+  }
+
+  std::optional<std::string> device;
+  if (auto error = read_text(body, "", "device", false, kMaxDevice, true, device)) return *error;
+  if (device && device->empty()) device.reset();
+
+  return ScanRequest{std::move(*event_id), std::move(*item_id), *code, std::move(site), *occurred_at, std::move(reason),
+                     std::move(recipient), std::move(device)};
+}
+
+}  // namespace dpost

@@ -1,8 +1,8 @@
 #pragma once
 
+#include "clock.hpp"
 #include "item_id.hpp"
 #include "journey.hpp"
-#include "clock.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
 
 #include <compare>
@@ -20,6 +21,10 @@ enum class ItemIdError {
 // Stable snake_case code ("bad_check_digit") and an English sentence for API errors.
 std::string_view to_code(ItemIdError error);
 std::string_view describe(ItemIdError error);
+
+// Found by ADL so that boost::system::result<ItemId, ItemIdError>::value() compiles: throws
+// std::invalid_argument carrying describe(error).
+[[noreturn]] void throw_exception_from_error(ItemIdError error, boost::source_location const& location);
 
 // UPU S10 item identifier, e.g. EE123456785VN: service indicator, 8-digit serial, check digit, country.
 class ItemId {

@@ -34,12 +34,20 @@ enum class ItemState {
   returning,           // RTS: on its way back to the sender
   returned,            // back with the sender (EMI to the citizen, or RCV at the office)
 };
-inline constexpr std::array kAllItemStates{
-    ItemState::created,          ItemState::handed_to_post,     ItemState::accepted,
-    ItemState::at_sorting,       ItemState::left_sorting,       ItemState::at_delivery_office,
-    ItemState::out_for_delivery, ItemState::attempt_failed,     ItemState::out_for_redelivery,
-    ItemState::attempts_exhausted, ItemState::delivered,        ItemState::received,
-    ItemState::returning,        ItemState::returned};
+inline constexpr std::array kAllItemStates{ItemState::created,
+                                           ItemState::handed_to_post,
+                                           ItemState::accepted,
+                                           ItemState::at_sorting,
+                                           ItemState::left_sorting,
+                                           ItemState::at_delivery_office,
+                                           ItemState::out_for_delivery,
+                                           ItemState::attempt_failed,
+                                           ItemState::out_for_redelivery,
+                                           ItemState::attempts_exhausted,
+                                           ItemState::delivered,
+                                           ItemState::received,
+                                           ItemState::returning,
+                                           ItemState::returned};
 
 std::string_view to_string(EventCode code);
 std::string_view to_string(ItemKind kind);  // "dossier", "result", "return"
@@ -67,7 +75,7 @@ std::span<const Transition> transition_table();
 ItemState initial_state(ItemKind kind);
 std::optional<ItemState> next_state(ItemKind kind, ItemState from, EventCode code);
 std::vector<EventCode> allowed_codes(ItemKind kind, ItemState from);  // in kAllEventCodes order
-bool is_final(ItemKind kind, ItemState state);  // no event allowed any more
+bool is_final(ItemKind kind, ItemState state);                        // no event allowed any more
 
 // Replays a history ordered by occurrence. `first_illegal` is the index of the first event the table forbids
 // (replay stops there and `state` is the state before it).

@@ -27,7 +27,7 @@ bool is_valid_site_code(std::string_view code);
 // yymmdd a real date, sequence 4..7 digits. E.g. H15.50.05.13-261008-0975.
 bool is_valid_dossier_code(std::string_view code);
 
-// Procedure (mã TTHC) codes like 1.005129: digits and dots, 1..20 characters.
+// Procedure (mã TTHC) codes: 1.005129, or local ones like 1.001234.000.00.00.H26 — digits, capitals, dots; 1..40.
 bool is_valid_procedure_code(std::string_view code);
 
 }  // namespace dpost
