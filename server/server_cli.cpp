@@ -176,7 +176,11 @@ int serve(const Args& a) {
     std::cerr << std::endl;
   }
   server->run();
+  // Shutdown order matters: replies post onto the server's I/O context, so everything that may still call a
+  // reply (the storage writer finishing queued writes, then the worker pool) stops before the server goes.
   storage->close();
+  api.reset();
+  server.reset();
   std::cerr << "dossier-server: stopped cleanly" << std::endl;
   return 0;
 }
