@@ -517,8 +517,10 @@ struct HttpServer::Impl {
         ioc.stop();
         return;
       }
-      begin_drain();
+      // Re-arm before draining: a drain with no open connection finishes at once and cancels this wait,
+      // and a wait armed after that would keep the io_context alive for ever.
       wait_for_signal();
+      begin_drain();
     });
   }
 
