@@ -188,6 +188,7 @@ json event_json(const EventRecord& e) {
             {"text_en", describe_en(e.code)}};
   if (e.reason) j["reason"] = *e.reason;
   if (e.device) j["device"] = *e.device;
+  if (e.clock_offset_ms) j["clock_offset_ms"] = *e.clock_offset_ms;
   if (e.recipient) {
     j["recipient"] = {{"name", e.recipient->name}, {"id_checked", e.recipient->id_checked}};
     if (e.recipient->relation) j["recipient"]["relation"] = *e.recipient->relation;
@@ -216,7 +217,13 @@ json dossier_json(const DossierInfo& d, const Actor& viewer) {
   if (viewer.role != Role::clerk) applicant["id_number"] = d.applicant.id_number;
   json items = json::array();
   for (const auto& i : d.items) items.push_back(item_summary_json(i));
+  json documents = json::array();
+  for (const auto& doc : d.documents) {
+    documents.push_back({{"name", doc.name}, {"kind", to_string(doc.kind)}, {"count", doc.count}});
+  }
   json j = {{"id", d.id},
+            {"documents", std::move(documents)},
+            {"created_by", d.created_by},
             {"procedure", {{"code", d.procedure_code}, {"name", d.procedure_name}}},
             {"applicant", std::move(applicant)},
             {"office", d.office},
@@ -227,6 +234,7 @@ json dossier_json(const DossierInfo& d, const Actor& viewer) {
             {"items", std::move(items)}};
   j["dossier_code"] = d.dossier_code ? json(*d.dossier_code) : json(nullptr);
   j["due_date"] = d.due_date ? json(*d.due_date) : json(nullptr);
+  j["fee_vnd"] = d.fee_vnd ? json(*d.fee_vnd) : json(nullptr);
   return j;
 }
 
@@ -311,6 +319,18 @@ json scan_result_json(const ScanOutcome& o) {
   return j;
 }
 
+// A device says what its clock read when it sent the request ("sent_at"); the difference to the server's clock
+// is recorded with each event, so late or wrong device times can be judged later.
+std::optional<UnixMillis> clock_offset(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  auto it = body.find("sent_at");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) throw bad_request("The field \"sent_at\" must be an RFC 3339 time string.", "wrong_type");
+  auto sent = parse_rfc3339(it->get<std::string>());
+  if (!sent) throw unprocessable("bad_time", "sent_at must be an RFC 3339 time with an offset.");
+  return now_millis() - *sent;
+}
+
 template <class T>
 T unwrap(Outcome<T>& outcome) {
   if (outcome.has_error()) std::rethrow_exception(outcome.error());
@@ -374,8 +394,15 @@ ScanPolicy default_scan_policy() {
 // ---------------------------------------------------------------- the API
 
 struct Api::Impl {
-  Impl(Storage& s, ApiOptions o) : storage(s), options(std::move(o)), pool(options.workers), limiter(options.public_rate_per_minute) {
+  Impl(Storage& s, ApiOptions o)
+      : storage(s),
+        options(std::move(o)),
+        pool(options.workers),
+        limiter(options.public_rate_per_minute),
+        context{storage, options, [this](const HttpRequest& r) { return authenticate(r); }} {
     add_routes();
+    add_label_routes(router, context);
+    add_device_routes(router, context);
   }
 
   Storage& storage;
@@ -383,6 +410,7 @@ struct Api::Impl {
   Router router;
   WorkerPool pool;
   RateLimiter limiter;
+  RouteContext context;
 
   // --- auth
 
@@ -390,8 +418,15 @@ struct Api::Impl {
     const auto header = req.header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) throw unauthorized();
-    auto actor = storage.find_session(header.substr(kBearer.size()), now_millis());
-    if (!actor) throw unauthorized("The session is unknown or expired: log in again.");
+    const auto token = header.substr(kBearer.size());
+    auto actor = storage.find_session(token, now_millis());
+    if (!actor) {
+      if (storage.is_revoked_device(token)) {
+        throw ApiError(401, "device_revoked",
+                       "This device's token was revoked: queued scans stay on the device; ask for a new token.");
+      }
+      throw unauthorized("The session is unknown or expired: log in again.");
+    }
     return *actor;
   }
 
@@ -628,7 +663,7 @@ struct Api::Impl {
     if (auto* e = std::get_if<FieldError>(&parsed)) throw field_error(*e);
     std::vector<ScanRequest> scans;
     scans.push_back(std::get<ScanRequest>(std::move(parsed)));
-    storage.record_scans(a, std::move(scans), [reply](Outcome<std::vector<ScanOutcome>> r) {
+    storage.record_scans(a, std::move(scans), clock_offset(body), [reply](Outcome<std::vector<ScanOutcome>> r) {
       guarded(reply, [&] {
         auto outcomes = unwrap(r);
         const auto& o = outcomes.at(0);
@@ -685,7 +720,7 @@ struct Api::Impl {
       positions.push_back(i);
       scans.push_back(std::move(s));
     }
-    storage.record_scans(a, std::move(scans),
+    storage.record_scans(a, std::move(scans), clock_offset(body),
                          [reply, results, positions = std::move(positions)](Outcome<std::vector<ScanOutcome>> r) {
                            guarded(reply, [&] {
                              auto outcomes = unwrap(r);

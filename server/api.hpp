@@ -4,6 +4,7 @@
 #include "router.hpp"
 #include "storage.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,18 @@ struct ApiOptions {
   std::size_t workers = 4;                                // threads for blocking work (hashing, queries)
   std::size_t max_batch_events = 500;                     // scans per POST /scans/batch
 };
+
+// What route files other than api.cpp get: storage, options, authentication, the worker-pool dispatch is
+// implicit (routes registered with Exec::worker run there).
+struct RouteContext {
+  Storage& storage;
+  const ApiOptions& options;
+  std::function<Actor(const HttpRequest&)> authenticate;  // throws ApiError 401
+};
+
+// Route files: each adds its routes to the table (called once by Api).
+void add_label_routes(Router& router, RouteContext& context);   // label_routes.cpp
+void add_device_routes(Router& router, RouteContext& context);  // device_routes.cpp
 
 // Who may record which scan (design.md section 5): clerks postal events at their own post office (RES at the
 // office handing over the result); office staff RCV/RES at their own office, for items addressed to it.

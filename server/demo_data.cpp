@@ -67,7 +67,7 @@ std::vector<std::string> load_demo_data(Storage& storage) {
     user.site = u.site;
     user.full_name = u.full_name;
     auto created = await_write<User>([&](auto done) { storage.create_user(user, demo_hash, std::move(done)); });
-    actors[u.username] = Actor{created.id, created.username, created.role, created.site};
+    actors[u.username] = Actor{created.id, created.username, created.role, created.site, std::nullopt};
   }
 
   std::mt19937_64 rng(20261123);
@@ -87,7 +87,7 @@ std::vector<std::string> load_demo_data(Storage& storage) {
         scan.recipient = Recipient{"Nguyễn Văn An", true, std::nullopt};
       }
       auto out = await_write<std::vector<ScanOutcome>>(
-          [&](auto done) { storage.record_scans(actors.at(s.user), {scan}, std::move(done)); });
+          [&](auto done) { storage.record_scans(actors.at(s.user), {scan}, std::nullopt, std::move(done)); });
       if (out.at(0).status != ScanStatus::recorded) {
         throw std::runtime_error("demo data: " + out.at(0).message);
       }
@@ -99,7 +99,10 @@ std::vector<std::string> load_demo_data(Storage& storage) {
     auto d = register_dossier("clerk2", {"1.005129", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
                                          {"Nguyễn Văn An", "0912345678", "Số 10 ngõ 5 Trần Duy Hưng, Cầu Giấy, Hà Nội",
                                           "001090000001"},
-                                         "MC-HN-BD", ServiceOption::both, "000.00.01.H26-261120-0001", std::nullopt});
+                                         "MC-HN-BD", ServiceOption::both, "000.00.01.H26-261120-0001", std::nullopt,
+                                         {{"Tờ khai yêu cầu cấp phiếu lý lịch tư pháp", CopyKind::original, 1},
+                                          {"Căn cước công dân", CopyKind::certified_copy, 1}},
+                                         200'000});
     const auto& id = d.items.at(0).item_id;
     play(id, start, {{"clerk2", EventCode::EMA, "BC-HN02", 0}, {"clerk2", EventCode::EDD, "BC-HN02", 90},
                      {"clerk2", EventCode::EDE, "BC-HN02", 150}});
@@ -110,7 +113,9 @@ std::vector<std::string> load_demo_data(Storage& storage) {
     auto d = register_dossier("clerk2", {"2.000635", "Chứng thực bản sao từ bản chính",
                                          {"Trần Thị Mai", "0987654321", "Số 3 Nguyễn Khánh Toàn, Cầu Giấy, Hà Nội",
                                           "001185000002"},
-                                         "MC-HN-BD", ServiceOption::both, std::nullopt, std::string("2026-11-27")});
+                                         "MC-HN-BD", ServiceOption::both, std::nullopt, std::string("2026-11-27"),
+                                         {{"Bản chính giấy tờ cần chứng thực", CopyKind::original, 3}},
+                                         std::nullopt});
     const auto& id = d.items.at(0).item_id;
     play(id, start + 60'000, {{"clerk2", EventCode::EMA, "BC-HN02", 0}, {"clerk2", EventCode::EDD, "BC-HN02", 60},
                               {"clerk2", EventCode::EDE, "BC-HN02", 120}, {"clerk1", EventCode::EMG, "BC-HN01", 300},
@@ -128,7 +133,10 @@ std::vector<std::string> load_demo_data(Storage& storage) {
   {
     auto d = register_dossier("clerk1", {"1.001612", "Đăng ký khai sinh",
                                          {"Lê Hoàng Nam", "0901234567", "Số 8 Kim Mã, Ba Đình, Hà Nội", "001200000003"},
-                                         "MC-HN-CG", ServiceOption::send, std::nullopt, std::nullopt});
+                                         "MC-HN-CG", ServiceOption::send, std::nullopt, std::nullopt,
+                                         {{"Tờ khai đăng ký khai sinh", CopyKind::original, 1},
+                                          {"Giấy chứng sinh", CopyKind::original, 1}},
+                                         0});
     const auto& id = d.items.at(0).item_id;
     play(id, now_millis() - 2LL * 60 * 60 * 1000, {{"clerk1", EventCode::EMA, "BC-HN01", 0}});
     lines.push_back(id + "  vừa nhận tại nhà công dân / just picked up");
@@ -138,7 +146,8 @@ std::vector<std::string> load_demo_data(Storage& storage) {
     auto d = register_dossier("clerk2", {"1.004227", "Cấp lại giấy phép lái xe",
                                          {"Phạm Quốc Bảo", "0934567890", "Số 12 Xuân Thủy, Cầu Giấy, Hà Nội",
                                           "001080000004"},
-                                         "MC-HN-BD", ServiceOption::receive, std::nullopt, std::string("2026-11-22")});
+                                         "MC-HN-BD", ServiceOption::receive, std::nullopt, std::string("2026-11-22"), {},
+                                         std::nullopt});
     auto result = await_write<ItemSummary>(
         [&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::move(done)); });
     play(result.item_id, start,

@@ -174,6 +174,7 @@ std::string canonical_event(const EventRecord& e) {
     add("-");
   }
   add(to_string(e.state_after));
+  if (e.clock_offset_ms) add("offset=" + std::to_string(*e.clock_offset_ms));
   return out;
 }
 
@@ -215,6 +216,7 @@ EventRecord read_event(SQLite::Statement& q, int first = 0) {
   e.recorded_by = q.getColumn(first + 12).getString();
   e.device = opt_text(q.getColumn(first + 13));
   e.state_after = parse_or_throw(parse_item_state(q.getColumn(first + 14).getText()), "state");
+  if (!q.getColumn(first + 15).isNull()) e.clock_offset_ms = q.getColumn(first + 15).getInt64();
   return e;
 }
 
@@ -284,13 +286,38 @@ class SqliteStorage final : public Storage {
             "LEFT JOIN sites s ON s.id = u.site_id WHERE x.token_hash = ? AND x.expires_at > ? AND u.active = 1");
     q->bind(1, hash.data(), static_cast<int>(hash.size()));
     q->bind(2, static_cast<std::int64_t>(now));
-    if (!q->executeStep()) return std::nullopt;
-    Actor a;
-    a.user_id = q->getColumn(0).getInt64();
-    a.username = q->getColumn(1).getString();
-    a.role = parse_or_throw(parse_role(q->getColumn(2).getText()), "role");
-    a.site = q->getColumn(3).getString();
+    if (q->executeStep()) return read_actor(*q);
+    // Not a login session: perhaps a scanner's device token (valid until revoked).
+    Query d(*conn,
+            "SELECT u.id, u.username, u.role, COALESCE(s.code, ''), x.id FROM devices x JOIN users u ON u.id = x.user_id "
+            "LEFT JOIN sites s ON s.id = u.site_id WHERE x.token_hash = ? AND x.revoked_at IS NULL AND u.active = 1");
+    d->bind(1, hash.data(), static_cast<int>(hash.size()));
+    if (!d->executeStep()) return std::nullopt;
+    auto a = read_actor(*d);
+    a.device_id = d->getColumn(4).getInt64();
     return a;
+  }
+
+  bool is_revoked_device(std::string_view token) override {
+    const auto hash = sha256(token);
+    auto conn = lease();
+    Query q(*conn, "SELECT 1 FROM devices WHERE token_hash = ? AND revoked_at IS NOT NULL");
+    q->bind(1, hash.data(), static_cast<int>(hash.size()));
+    return q->executeStep();
+  }
+
+  std::vector<Device> list_devices() override {
+    auto conn = lease();
+    std::vector<std::int64_t> ids;
+    {
+      Query q(*conn, "SELECT id FROM devices ORDER BY id");
+      while (q->executeStep()) ids.push_back(q->getColumn(0).getInt64());
+    }
+    std::vector<Device> out;
+    for (auto id : ids) {
+      if (auto d = load_device(*conn, id)) out.push_back(std::move(*d));
+    }
+    return out;
   }
 
   std::optional<Site> find_site(std::string_view code) override {
@@ -346,7 +373,7 @@ class SqliteStorage final : public Storage {
     Query e(*conn,
             "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "
             "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "
-            "e.state_after FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = e.site_id "
+            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = e.site_id "
             "LEFT JOIN users u ON u.id = e.user_id WHERE e.item_id = ? ORDER BY e.occurred_at, e.id");
     e->bind(1, row_id);
     while (e->executeStep()) v.events.push_back(read_event(*e));
@@ -487,7 +514,7 @@ class SqliteStorage final : public Storage {
           Query q(c,
                   "INSERT INTO dossiers (dossier_code, procedure_code, procedure_name, applicant_name, "
                   "applicant_phone, applicant_address, applicant_id_number, office_site_id, origin_site_id, service, "
-                  "due_date, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "due_date, created_by, created_at, fee_vnd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
           bind_opt(*q, 1, request.dossier_code);
           q->bind(2, request.procedure_code);
           q->bind(3, request.procedure_name);
@@ -501,6 +528,11 @@ class SqliteStorage final : public Storage {
           bind_opt(*q, 11, request.due_date);
           q->bind(12, actor.user_id);
           q->bind(13, static_cast<std::int64_t>(now));
+          if (request.fee_vnd) {
+            q->bind(14, static_cast<std::int64_t>(*request.fee_vnd));
+          } else {
+            q->bind(14);
+          }
           try {
             q->exec();
           } catch (const SQLite::Exception& e) {
@@ -512,6 +544,16 @@ class SqliteStorage final : public Storage {
           }
           DossierCreated out;
           out.id = c.db().getLastInsertRowid();
+          for (std::size_t i = 0; i < request.documents.size(); ++i) {
+            const auto& doc = request.documents[i];
+            Query d(c, "INSERT INTO dossier_documents (dossier_id, position, name, kind, count) VALUES (?, ?, ?, ?, ?)");
+            d->bind(1, out.id);
+            d->bind(2, static_cast<std::int64_t>(i));
+            d->bind(3, doc.name);
+            d->bind(4, std::string(to_string(doc.kind)));
+            d->bind(5, doc.count);
+            d->exec();
+          }
           if (request.service != ServiceOption::receive) {
             out.items.push_back(insert_item(c, out.id, ItemKind::dossier, *origin, office->first, now));
           }
@@ -551,14 +593,49 @@ class SqliteStorage final : public Storage {
         std::move(done));
   }
 
-  void record_scans(Actor actor, std::vector<ScanRequest> scans, Done<std::vector<ScanOutcome>> done) override {
+  void record_scans(Actor actor, std::vector<ScanRequest> scans, std::optional<UnixMillis> clock_offset_ms,
+                    Done<std::vector<ScanOutcome>> done) override {
     submit<std::vector<ScanOutcome>>(
-        [this, actor = std::move(actor), scans = std::move(scans)](Conn& c) {
+        [this, actor = std::move(actor), scans = std::move(scans), clock_offset_ms](Conn& c) {
           std::vector<ScanOutcome> out;
           out.reserve(scans.size());
           const UnixMillis now = now_millis();
-          for (const auto& scan : scans) out.push_back(apply_scan(c, actor, scan, now));
+          for (const auto& scan : scans) out.push_back(apply_scan(c, actor, scan, now, clock_offset_ms));
           return out;
+        },
+        std::move(done));
+  }
+
+  void create_device(std::int64_t user_id, std::string name, Done<DeviceIssued> done) override {
+    submit<DeviceIssued>(
+        [user_id, name = std::move(name)](Conn& c) {
+          DeviceIssued issued;
+          issued.token = random_token(kSessionTokenBytes);
+          const auto hash = sha256(issued.token);
+          const UnixMillis now = now_millis();
+          {
+            Query q(c, "INSERT INTO devices (name, user_id, token_hash, created_at) VALUES (?, ?, ?, ?)");
+            q->bind(1, name);
+            q->bind(2, user_id);
+            q->bind(3, hash.data(), static_cast<int>(hash.size()));
+            q->bind(4, static_cast<std::int64_t>(now));
+            q->exec();
+          }
+          auto device = load_device(c, c.db().getLastInsertRowid());
+          if (!device) throw std::runtime_error("device vanished after insert");
+          issued.device = std::move(*device);
+          return issued;
+        },
+        std::move(done));
+  }
+
+  void revoke_device(std::int64_t device_id, Done<bool> done) override {
+    submit<bool>(
+        [device_id](Conn& c) {
+          Query q(c, "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+          q->bind(1, static_cast<std::int64_t>(now_millis()));
+          q->bind(2, device_id);
+          return q->exec() > 0;
         },
         std::move(done));
   }
@@ -572,7 +649,7 @@ class SqliteStorage final : public Storage {
     SQLite::Statement q(conn.db(),
                         "SELECT e.id, e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, "
                         "e.late, e.reason, e.recipient_name, e.recipient_id_checked, e.recipient_relation, "
-                        "COALESCE(u.username, ''), e.device, e.state_after, e.chain FROM events e "
+                        "COALESCE(u.username, ''), e.device, e.state_after, e.clock_offset_ms, e.chain FROM events e "
                         "LEFT JOIN items i ON i.id = e.item_id LEFT JOIN sites s ON s.id = e.site_id "
                         "LEFT JOIN users u ON u.id = e.user_id ORDER BY e.id");
     std::string previous;
@@ -580,7 +657,7 @@ class SqliteStorage final : public Storage {
     while (q.executeStep()) {
       ++rows;
       const auto row_id = q.getColumn(0).getInt64();
-      const std::string stored(static_cast<const char*>(q.getColumn(16).getBlob()), q.getColumn(16).getBytes());
+      const std::string stored(static_cast<const char*>(q.getColumn(17).getBlob()), q.getColumn(17).getBytes());
       std::string expected;
       try {
         if (q.getColumn(2).isNull() || q.getColumn(4).isNull()) throw std::runtime_error("dangling reference");
@@ -831,14 +908,15 @@ class SqliteStorage final : public Storage {
     Query q(c,
             "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "
             "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "
-            "e.state_after FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = e.site_id "
+            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = e.site_id "
             "LEFT JOIN users u ON u.id = e.user_id WHERE e.event_id = ?");
     q->bind(1, event_id);
     if (!q->executeStep()) return std::nullopt;
     return read_event(*q);
   }
 
-  ScanOutcome apply_scan(Conn& c, const Actor& actor, const ScanRequest& scan, UnixMillis now) {
+  ScanOutcome apply_scan(Conn& c, const Actor& actor, const ScanRequest& scan, UnixMillis now,
+                         std::optional<UnixMillis> clock_offset_ms) {
     ScanOutcome out;
     out.event_id = scan.event_id;
     auto refuse = [&out](ScanStatus status, std::string code, std::string message) {
@@ -943,7 +1021,9 @@ class SqliteStorage final : public Storage {
     e.recipient = scan.recipient;
     e.recorded_by = actor.username;
     e.device = scan.device;
+    if (!e.device && actor.device_id) e.device = "device-" + std::to_string(*actor.device_id);
     e.state_after = state_after;
+    e.clock_offset_ms = clock_offset_ms;
     {
       Query name(c, "SELECT name FROM sites WHERE id = ?");
       name->bind(1, *site_id);
@@ -960,8 +1040,8 @@ class SqliteStorage final : public Storage {
     {
       Query q(c,
               "INSERT INTO events (event_id, item_id, code, site_id, user_id, device, occurred_at, received_at, late, "
-              "reason, recipient_name, recipient_id_checked, recipient_relation, state_after, chain) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "reason, recipient_name, recipient_id_checked, recipient_relation, state_after, chain, clock_offset_ms) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       q->bind(1, e.event_id);
       q->bind(2, item->id);
       q->bind(3, std::string(to_string(e.code)));
@@ -987,6 +1067,11 @@ class SqliteStorage final : public Storage {
       }
       q->bind(14, std::string(to_string(e.state_after)));
       q->bind(15, chain.data(), static_cast<int>(chain.size()));
+      if (e.clock_offset_ms) {
+        q->bind(16, static_cast<std::int64_t>(*e.clock_offset_ms));
+      } else {
+        q->bind(16);
+      }
       q->exec();
     }
     {
@@ -1004,6 +1089,31 @@ class SqliteStorage final : public Storage {
   }
 
   // --- read helpers
+
+  static Actor read_actor(SQLite::Statement& q) {
+    Actor a;
+    a.user_id = q.getColumn(0).getInt64();
+    a.username = q.getColumn(1).getString();
+    a.role = parse_or_throw(parse_role(q.getColumn(2).getText()), "role");
+    a.site = q.getColumn(3).getString();
+    return a;
+  }
+
+  static std::optional<Device> load_device(Conn& c, std::int64_t id) {
+    Query q(c,
+            "SELECT x.id, x.name, u.username, COALESCE(s.code, ''), x.created_at, x.revoked_at FROM devices x "
+            "JOIN users u ON u.id = x.user_id LEFT JOIN sites s ON s.id = u.site_id WHERE x.id = ?");
+    q->bind(1, id);
+    if (!q->executeStep()) return std::nullopt;
+    Device d;
+    d.id = q->getColumn(0).getInt64();
+    d.name = q->getColumn(1).getString();
+    d.username = q->getColumn(2).getString();
+    d.site = q->getColumn(3).getString();
+    d.created_at = q->getColumn(4).getInt64();
+    if (!q->getColumn(5).isNull()) d.revoked_at = q->getColumn(5).getInt64();
+    return d;
+  }
 
   static Site read_site(SQLite::Statement& q) {
     Site s;
@@ -1032,8 +1142,9 @@ class SqliteStorage final : public Storage {
       Query q(c,
               "SELECT d.id, d.dossier_code, d.procedure_code, d.procedure_name, d.applicant_name, d.applicant_phone, "
               "d.applicant_address, d.applicant_id_number, o.code, o.name, g.code, d.service, d.due_date, "
-              "d.created_at FROM dossiers d JOIN sites o ON o.id = d.office_site_id "
-              "JOIN sites g ON g.id = d.origin_site_id WHERE d.id = ?");
+              "d.created_at, d.fee_vnd, COALESCE(u.username, '') FROM dossiers d "
+              "JOIN sites o ON o.id = d.office_site_id JOIN sites g ON g.id = d.origin_site_id "
+              "LEFT JOIN users u ON u.id = d.created_by WHERE d.id = ?");
       q->bind(1, id);
       if (!q->executeStep()) return std::nullopt;
       d.id = q->getColumn(0).getInt64();
@@ -1050,6 +1161,17 @@ class SqliteStorage final : public Storage {
       d.service = parse_or_throw(parse_service_option(q->getColumn(11).getText()), "service");
       d.due_date = opt_text(q->getColumn(12));
       d.created_at = q->getColumn(13).getInt64();
+      if (!q->getColumn(14).isNull()) d.fee_vnd = q->getColumn(14).getInt64();
+      d.created_by = q->getColumn(15).getString();
+    }
+    {
+      Query docs(c, "SELECT name, kind, count FROM dossier_documents WHERE dossier_id = ? ORDER BY position");
+      docs->bind(1, id);
+      while (docs->executeStep()) {
+        d.documents.push_back(DossierDocument{docs->getColumn(0).getString(),
+                                              parse_or_throw(parse_copy_kind(docs->getColumn(1).getText()), "copy kind"),
+                                              docs->getColumn(2).getInt()});
+      }
     }
     Query items(c, "SELECT item_id, kind, state FROM items WHERE dossier_id = ? ORDER BY id");
     items->bind(1, id);

@@ -48,6 +48,21 @@ struct Actor {
   std::string username;
   Role role = Role::clerk;
   std::string site;
+  std::optional<std::int64_t> device_id;  // set when the bearer token is a scanner device token
+};
+
+// A scanner device: its token is issued once, for one user (and so one site), and can be revoked.
+struct Device {
+  std::int64_t id = 0;
+  std::string name;
+  std::string username;
+  std::string site;
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> revoked_at;
+};
+struct DeviceIssued {
+  Device device;
+  std::string token;  // shown once; only its SHA-256 is stored
 };
 
 struct ItemSummary {
@@ -75,6 +90,7 @@ struct EventRecord {
   std::string recorded_by;             // username
   std::optional<std::string> device;
   ItemState state_after = ItemState::created;  // the item's state right after this event was recorded
+  std::optional<UnixMillis> clock_offset_ms;   // server clock minus device clock when the device sent it
 };
 
 struct DossierInfo {
@@ -90,6 +106,9 @@ struct DossierInfo {
   std::optional<std::string> due_date;
   UnixMillis created_at = 0;
   std::vector<ItemSummary> items;
+  std::vector<DossierDocument> documents;
+  std::optional<std::int64_t> fee_vnd;
+  std::string created_by;  // username of the clerk or staff who registered it
 };
 
 struct ItemView {
@@ -178,6 +197,7 @@ class Storage {
   // --- reads
   virtual bool healthy() = 0;
   virtual std::optional<LoginRecord> find_login(std::string_view username) = 0;
+  // A login session token or a device token (not revoked, of an active user).
   virtual std::optional<Actor> find_session(std::string_view token, UnixMillis now) = 0;
   virtual std::optional<Site> find_site(std::string_view code) = 0;
   virtual std::vector<Site> list_sites() = 0;
@@ -186,6 +206,9 @@ class Storage {
   virtual std::optional<PublicItemView> track_item(const ItemId& id) = 0;
   virtual std::optional<PublicItemView> track_token(std::string_view token) = 0;
   virtual std::optional<DossierInfo> find_dossier(std::int64_t id) = 0;
+  virtual std::vector<Device> list_devices() = 0;
+  // True for the token of a device that was revoked (so the caller can say so instead of a bare 401).
+  virtual bool is_revoked_device(std::string_view token) = 0;
 
   // --- writes
   virtual void create_site(Site site, Done<Site> done) = 0;
@@ -199,7 +222,12 @@ class Storage {
   virtual void create_result(Actor actor, std::int64_t dossier_id, Done<ItemSummary> done) = 0;
   // Applies the scans in order (the caller sorts a batch by occurrence); each gets its own outcome. Only
   // storage failure fails the whole call.
-  virtual void record_scans(Actor actor, std::vector<ScanRequest> scans, Done<std::vector<ScanOutcome>> done) = 0;
+  // `clock_offset_ms`: server time minus the device's clock when it sent the request (batch "sent_at"),
+  // recorded with each event so that device clocks can be judged; nullopt when unknown.
+  virtual void record_scans(Actor actor, std::vector<ScanRequest> scans, std::optional<UnixMillis> clock_offset_ms,
+                            Done<std::vector<ScanOutcome>> done) = 0;
+  virtual void create_device(std::int64_t user_id, std::string name, Done<DeviceIssued> done) = 0;
+  virtual void revoke_device(std::int64_t device_id, Done<bool> done) = 0;
 
   // --- operations
   // Recomputes the event hash chain; returns the problems found (empty: intact).

@@ -165,6 +165,92 @@ std::optional<ServiceOption> parse_service_option(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+constexpr std::size_t kMaxDocuments = 50;
+constexpr std::int64_t kMaxFeeVnd = 100'000'000;
+
+// "documents": [{"name", "kind", "count"}]: the papers counted with the citizen at pickup.
+std::optional<FieldError> read_documents(const Json& body, std::vector<DossierDocument>& out) {
+  auto it = body.find("documents");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_array()) return wrong_type("documents", "an array");
+  if (it->size() > kMaxDocuments) {
+    return invalid("documents", "too_many_documents",
+                   "documents lists at most " + std::to_string(kMaxDocuments) + " papers.");
+  }
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& entry = (*it)[i];
+    const std::string prefix = "documents[" + std::to_string(i) + "]";
+    if (!entry.is_object()) return wrong_type(prefix, "an object");
+    DossierDocument doc;
+    std::optional<std::string> text;
+    if (auto error = read_text(entry, prefix, "name", true, kMaxName, false, text)) return error;
+    doc.name = std::move(*text);
+    text.reset();
+    if (auto error = read_string(entry, prefix, "kind", false, text)) return error;
+    if (text) {
+      auto kind = parse_copy_kind(*text);
+      if (!kind) {
+        return invalid(prefix + ".kind", "unknown_copy_kind",
+                       prefix + ".kind must be \"original\", \"certified_copy\" or \"copy\".");
+      }
+      doc.kind = *kind;
+    }
+    if (auto c = entry.find("count"); c != entry.end() && !c->is_null()) {
+      if (!c->is_number_integer()) return wrong_type(prefix + ".count", "a whole number");
+      const auto n = c->get<std::int64_t>();
+      if (n < 1 || n > 99) return invalid(prefix + ".count", "bad_count", prefix + ".count must be 1 to 99.");
+      doc.count = static_cast<int>(n);
+    }
+    out.push_back(std::move(doc));
+  }
+  return std::nullopt;
+}
+
+std::optional<FieldError> read_fee(const Json& body, std::optional<std::int64_t>& out) {
+  auto it = body.find("fee_vnd");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) return wrong_type("fee_vnd", "a whole number of đồng");
+  const auto fee = it->get<std::int64_t>();
+  if (fee < 0 || fee > kMaxFeeVnd) return invalid("fee_vnd", "bad_fee", "fee_vnd must be 0 to 100,000,000 đồng.");
+  out = fee;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(CopyKind kind) {
+  switch (kind) {
+    case CopyKind::original:
+      return "original";
+    case CopyKind::certified_copy:
+      return "certified_copy";
+    case CopyKind::copy:
+      return "copy";
+  }
+  return "original";
+}
+
+std::optional<CopyKind> parse_copy_kind(std::string_view text) {
+  for (auto kind : {CopyKind::original, CopyKind::certified_copy, CopyKind::copy}) {
+    if (to_string(kind) == text) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string_view describe_vi(CopyKind kind) {
+  switch (kind) {
+    case CopyKind::original:
+      return "Bản chính";
+    case CopyKind::certified_copy:
+      return "Bản sao chứng thực";
+    case CopyKind::copy:
+      return "Bản sao";
+  }
+  return "Bản chính";
+}
+
 std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::json& body) {
   if (!body.is_object()) return FieldError{true, "", "not_an_object", "The request body must be a JSON object."};
   NewDossierRequest request;
@@ -235,6 +321,8 @@ std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::js
     if (!is_valid_date(*text)) return invalid("due_date", "bad_date", "due_date must be a real date as YYYY-MM-DD.");
     request.due_date = std::move(*text);
   }
+  if (auto error = read_documents(body, request.documents)) return *error;
+  if (auto error = read_fee(body, request.fee_vnd)) return *error;
   return request;
 }
 

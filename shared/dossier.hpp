@@ -34,6 +34,19 @@ struct Applicant {
   std::string id_number;
 };
 
+// One paper handed over at pickup, as listed on the receipt (phiếu gửi hồ sơ): the clerk and the citizen count
+// them together against the procedure's published list (QĐ 45/2016).
+enum class CopyKind { original, certified_copy, copy };
+std::string_view to_string(CopyKind kind);  // "original", "certified_copy", "copy"
+std::optional<CopyKind> parse_copy_kind(std::string_view text);
+std::string_view describe_vi(CopyKind kind);  // "Bản chính", "Bản sao chứng thực", "Bản sao"
+
+struct DossierDocument {
+  std::string name;
+  CopyKind kind = CopyKind::original;
+  int count = 1;  // 1..99
+};
+
 // POST /api/v1/dossiers body (design.md section 6).
 struct NewDossierRequest {
   std::string procedure_code;
@@ -43,6 +56,8 @@ struct NewDossierRequest {
   ServiceOption service = ServiceOption::both;
   std::optional<std::string> dossier_code;
   std::optional<std::string> due_date;  // hẹn trả, "YYYY-MM-DD"
+  std::vector<DossierDocument> documents;  // "documents": [{"name", "kind", "count"}], at most 50
+  std::optional<std::int64_t> fee_vnd;     // "fee_vnd": fees collected at pickup (phí, lệ phí), 0..100,000,000
 };
 
 struct Recipient {

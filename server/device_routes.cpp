@@ -1,0 +1,118 @@
+#include "api.hpp"
+#include "api_error.hpp"
+#include "text.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace dpost::server {
+namespace {
+
+using nlohmann::json;
+
+json device_json(const Device& d) {
+  json j = {{"id", d.id},
+            {"name", d.name},
+            {"username", d.username},
+            {"site", d.site},
+            {"created_at", format_rfc3339(d.created_at)}};
+  j["revoked_at"] = d.revoked_at ? json(format_rfc3339(*d.revoked_at)) : json(nullptr);
+  return j;
+}
+
+HttpResponse json_reply(unsigned status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+json parse_object(const HttpRequest& req) {
+  json body;
+  try {
+    body = req.body.empty() ? json::object() : json::parse(req.body);
+  } catch (const json::parse_error&) {
+    throw bad_request("The body is not valid JSON.", "malformed_json");
+  }
+  if (!body.is_object()) throw bad_request("The JSON body must be an object.", "malformed_request");
+  return body;
+}
+
+std::int64_t parse_device_id(std::string_view text) {
+  std::int64_t v = 0;
+  if (text.empty() || text.size() > 18) throw not_found("There is no device " + std::string(text) + ".");
+  for (char c : text) {
+    if (c < '0' || c > '9') throw not_found("There is no device " + std::string(text) + ".");
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+// Scanner devices: a clerk or office staff member enrolls a device for themselves (an admin may enrol one for
+// them); its token then authenticates scans as that user until someone revokes it.
+void add_device_routes(Router& router, RouteContext& ctx) {
+  router.add("POST", "/api/v1/devices", [&ctx](HttpRequest& req, Reply reply) {
+    const auto actor = ctx.authenticate(req);
+    if (actor.device_id) throw forbidden("A device token cannot enrol other devices: log in as a person.");
+    const auto body = parse_object(req);
+    auto name_it = body.find("name");
+    if (name_it == body.end() || name_it->is_null()) {
+      throw unprocessable("missing_field", "The field \"name\" is required (e.g. \"Máy quét quầy 1\").");
+    }
+    if (!name_it->is_string()) throw bad_request("The field \"name\" must be a string.", "wrong_type");
+    const auto name = name_it->get<std::string>();
+    if (name.empty() || name.size() > 100 || !is_clean_text(name)) {
+      throw unprocessable("invalid_text", "name must be 1 to 100 characters of text.");
+    }
+    std::int64_t user_id = actor.user_id;
+    if (auto u = body.find("username"); u != body.end() && !u->is_null() && u->get<std::string>() != actor.username) {
+      if (actor.role != Role::admin) throw forbidden("Only an admin enrols a device for someone else.");
+      auto login = ctx.storage.find_login(u->get<std::string>());
+      if (!login) throw unprocessable("unknown_user", "There is no user " + u->get<std::string>() + ".");
+      if (login->user.role != Role::clerk && login->user.role != Role::office_staff) {
+        throw unprocessable("wrong_role", "Devices are for clerks and office staff.");
+      }
+      user_id = login->user.id;
+    } else if (actor.role != Role::clerk && actor.role != Role::office_staff) {
+      throw forbidden("Devices are for clerks and office staff.");
+    }
+    ctx.storage.create_device(user_id, name, [reply](Outcome<DeviceIssued> r) {
+      guarded(reply, [&] {
+        if (r.has_error()) std::rethrow_exception(r.error());
+        reply(json_reply(201, {{"id", r->device.id}, {"token", r->token}, {"device", device_json(r->device)}}));
+      });
+    });
+  });
+
+  router.add("GET", "/api/v1/devices", [&ctx](HttpRequest& req, Reply reply) {
+    const auto actor = ctx.authenticate(req);
+    json out = json::array();
+    for (const auto& d : ctx.storage.list_devices()) {
+      if (actor.role == Role::admin || d.username == actor.username) out.push_back(device_json(d));
+    }
+    reply(json_reply(200, {{"devices", std::move(out)}}));
+  });
+
+  router.add("POST", "/api/v1/devices/{id}/revoke", [&ctx](HttpRequest& req, Reply reply) {
+    const auto actor = ctx.authenticate(req);
+    const auto id = parse_device_id(req.param("id"));
+    std::optional<Device> device;
+    for (auto& d : ctx.storage.list_devices()) {
+      if (d.id == id) device = std::move(d);
+    }
+    if (!device) throw not_found("There is no device " + std::to_string(id) + ".");
+    if (actor.role != Role::admin && device->username != actor.username) {
+      throw forbidden("Only the device's owner or an admin may revoke it.");
+    }
+    ctx.storage.revoke_device(id, [reply, device = *device](Outcome<bool> r) mutable {
+      guarded(reply, [&] {
+        if (r.has_error()) std::rethrow_exception(r.error());
+        if (!device.revoked_at) device.revoked_at = now_millis();
+        reply(json_reply(200, {{"device", device_json(device)}}));
+      });
+    });
+  });
+}
+
+}  // namespace dpost::server

@@ -1,0 +1,7 @@
+#include "api.hpp"
+
+namespace dpost::server {
+
+void add_label_routes(Router&, RouteContext&) {}
+
+}  // namespace dpost::server
