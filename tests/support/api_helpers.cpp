@@ -1,0 +1,128 @@
+#include "api_helpers.hpp"
+
+#include <random>
+#include <stdexcept>
+
+namespace dpost::test {
+namespace {
+
+std::mt19937_64& engine() {
+  thread_local std::mt19937_64 instance{std::random_device{}()};
+  return instance;
+}
+
+std::string random_digits(std::size_t count) {
+  std::uniform_int_distribution<int> digit(0, 9);
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out += static_cast<char>('0' + digit(engine()));
+  return out;
+}
+
+std::string random_letters(std::size_t count) {
+  std::uniform_int_distribution<int> letter(0, 25);
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out += static_cast<char>('a' + letter(engine()));
+  return out;
+}
+
+}  // namespace
+
+std::string s10_item_id(std::string_view service, std::uint32_t serial, std::string_view country) {
+  static constexpr int kWeights[8] = {8, 6, 4, 2, 3, 5, 9, 7};
+  std::string digits = std::to_string(serial);
+  if (digits.size() > 8) throw std::invalid_argument("S10 serial over 8 digits");
+  digits.insert(0, 8 - digits.size(), '0');
+  int sum = 0;
+  for (int i = 0; i < 8; ++i) sum += (digits[static_cast<std::size_t>(i)] - '0') * kWeights[i];
+  int check = 11 - (sum % 11);
+  if (check == 10) check = 0;
+  if (check == 11) check = 5;
+  return std::string(service) + digits + static_cast<char>('0' + check) + std::string(country);
+}
+
+std::string with_bad_check_digit(const std::string& item_id) {
+  std::string bad = item_id;
+  char& check = bad.at(10);
+  check = check == '9' ? '0' : static_cast<char>(check + 1);
+  return bad;
+}
+
+std::string unknown_item_id() {
+  std::uniform_int_distribution<std::uint32_t> serial(90'000'000, 99'999'999);
+  return s10_item_id("RZ", serial(engine()));
+}
+
+nlohmann::json TestApplicant::to_json() const {
+  return {{"name", name}, {"phone", phone}, {"address", address}, {"id_number", id_number}};
+}
+
+std::vector<std::string> TestApplicant::personal_strings() const {
+  return {name, phone, address, id_number};
+}
+
+TestApplicant unique_applicant() {
+  std::string tag = random_letters(6);
+  tag[0] = 'Q';
+  TestApplicant applicant;
+  applicant.name = "Nguyễn Văn " + tag;
+  applicant.phone = "09" + random_digits(8);
+  applicant.address = "Số " + random_digits(3) + " ngõ Kiểm Thử " + tag + ", Ba Đình, Hà Nội";
+  applicant.id_number = "0012" + random_digits(8);
+  return applicant;
+}
+
+nlohmann::json dossier_body(const TestApplicant& applicant, std::string_view office, std::string_view service) {
+  return {{"procedure", {{"code", "1.005129"}, {"name", "Cấp bản sao trích lục hộ tịch"}}},
+          {"applicant", applicant.to_json()},
+          {"office", office},
+          {"service", service}};
+}
+
+nlohmann::json scan_body(std::string_view item_id, std::string_view code, std::string_view site,
+                         std::string_view occurred_at, std::string event_id) {
+  return {{"event_id", std::move(event_id)},
+          {"item_id", item_id},
+          {"code", code},
+          {"site", site},
+          {"occurred_at", occurred_at}};
+}
+
+const std::string& ApiSession::token(const std::string& username) {
+  auto found = tokens_.find(username);
+  if (found == tokens_.end()) found = tokens_.emplace(username, login(client, username)).first;
+  return found->second;
+}
+
+HttpResult ApiSession::create_dossier(const std::string& user, const nlohmann::json& body) {
+  return client.post("/api/v1/dossiers", body, token(user));
+}
+
+HttpResult ApiSession::scan(const std::string& user, const nlohmann::json& body) {
+  return client.post("/api/v1/scans", body, token(user));
+}
+
+HttpResult ApiSession::item(const std::string& user, std::string_view item_id) {
+  return client.get("/api/v1/items/" + std::string(item_id), token(user));
+}
+
+HttpResult ApiSession::track(std::string_view item_id) {
+  return client.get("/api/v1/track/" + std::string(item_id));
+}
+
+bool contains(std::string_view a, std::string_view b) {
+  return a.find(b) != std::string_view::npos;
+}
+
+std::vector<std::string> event_ids(const nlohmann::json& item_view) {
+  std::vector<std::string> ids;
+  for (const auto& event : item_view.at("events")) ids.push_back(event.at("event_id").get<std::string>());
+  return ids;
+}
+
+std::vector<std::string> event_codes(const nlohmann::json& item_view) {
+  std::vector<std::string> codes;
+  for (const auto& event : item_view.at("events")) codes.push_back(event.at("code").get<std::string>());
+  return codes;
+}
+
+}  // namespace dpost::test
