@@ -2,6 +2,7 @@
 
 #include "api_error.hpp"
 #include "auth.hpp"
+#include "json_writer.hpp"
 #include "text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -238,27 +239,57 @@ json dossier_json(const DossierInfo& d, const Actor& viewer) {
   return j;
 }
 
-json public_json(const PublicItemView& v) {
-  json events = json::array();
-  for (const auto& e : v.events) {
-    events.push_back({{"event_id", e.event_id},
-                      {"code", to_string(e.code)},
-                      {"site", e.site},
-                      {"site_name", e.site_name},
-                      {"occurred_at", format_time(e.occurred_at)},
-                      {"received_at", format_time(e.received_at)},
-                      {"text", describe_vi(e.code)},
-                      {"text_en", describe_en(e.code)}});
+// What a citizen with the QR token sees beyond the public view: masked names and the due date.
+struct CitizenDetails {
+  std::string applicant;                 // masked
+  std::optional<std::string> due_date;
+  std::unordered_map<std::string, std::string> recipients;  // event_id -> masked recipient
+};
+
+// The public answer: state, timeline, places and dates; no personal data unless `details` (token) is given.
+// Written straight into a string: this is the hottest endpoint.
+HttpResponse public_response(const PublicItemView& v, const CitizenDetails* details) {
+  JsonWriter w;
+  w.begin_object()
+      .member("item_id", v.item_id)
+      .member("kind", to_string(v.kind))
+      .member("state", to_string(v.state))
+      .member("state_text", describe_vi(v.state))
+      .member("state_text_en", describe_en(v.state))
+      .member("procedure_name", v.procedure_name);
+  if (!v.destination_name.empty()) w.member("destination", v.destination_name);
+  if (details) {
+    w.member("applicant", details->applicant);
+    w.key("due_date");
+    if (details->due_date) {
+      w.value(*details->due_date);
+    } else {
+      w.null();
+    }
   }
-  json j = {{"item_id", v.item_id},
-            {"kind", to_string(v.kind)},
-            {"state", to_string(v.state)},
-            {"state_text", describe_vi(v.state)},
-            {"state_text_en", describe_en(v.state)},
-            {"procedure_name", v.procedure_name},
-            {"events", std::move(events)}};
-  if (!v.destination_name.empty()) j["destination"] = v.destination_name;
-  return j;
+  w.key("events").begin_array();
+  for (const auto& e : v.events) {
+    w.begin_object()
+        .member("event_id", e.event_id)
+        .member("code", to_string(e.code))
+        .member("site", e.site)
+        .member("site_name", e.site_name)
+        .member("occurred_at", format_time(e.occurred_at))
+        .member("received_at", format_time(e.received_at))
+        .member("text", describe_vi(e.code))
+        .member("text_en", describe_en(e.code));
+    if (details) {
+      if (auto it = details->recipients.find(e.event_id); it != details->recipients.end()) {
+        w.member("recipient", it->second);
+      }
+    }
+    w.end_object();
+  }
+  w.end_array().end_object();
+  HttpResponse r;
+  r.body = w.take();
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 unsigned scan_http_status(ScanStatus s) {
@@ -762,9 +793,7 @@ struct Api::Impl {
     const auto id = parse_item_path(req.param("item_id"));
     auto v = storage.track_item(id);
     if (!v) throw not_found("There is no item " + id.str() + ".", "unknown_item");
-    auto r = json_response(200, public_json(*v));
-    r.headers.emplace_back("Cache-Control", "no-store");
-    reply(std::move(r));
+    reply(public_response(*v, nullptr));
   }
 
   void track_token(HttpRequest& req, const Reply& reply) {
@@ -772,17 +801,15 @@ struct Api::Impl {
     auto v = storage.track_token(req.param("token"));
     // Same answer for a wrong token as for an unknown one: the token is the secret.
     if (!v) throw not_found("There is no item for this link.", "unknown_item");
-    auto j = public_json(*v);
+    CitizenDetails details;
     if (auto item = storage.find_item(*ItemId::parse(v->item_id))) {
-      j["applicant"] = mask_name(item->dossier.applicant.name);
-      j["due_date"] = item->dossier.due_date ? json(*item->dossier.due_date) : json(nullptr);
-      for (std::size_t i = 0; i < item->events.size() && i < j["events"].size(); ++i) {
-        if (item->events[i].recipient) j["events"][i]["recipient"] = mask_name(item->events[i].recipient->name);
+      details.applicant = mask_name(item->dossier.applicant.name);
+      details.due_date = item->dossier.due_date;
+      for (const auto& e : item->events) {
+        if (e.recipient) details.recipients.emplace(e.event_id, mask_name(e.recipient->name));
       }
     }
-    auto r = json_response(200, j);
-    r.headers.emplace_back("Cache-Control", "no-store");
-    reply(std::move(r));
+    reply(public_response(*v, &details));
   }
 
   void dispatch(HttpRequest&& request, Reply reply) {

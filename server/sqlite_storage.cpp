@@ -89,6 +89,24 @@ class Query {
   SQLite::Statement& s_;
 };
 
+// Several queries that must see one consistent state (an item and its events) share one read transaction;
+// it also saves taking the WAL read lock once per query.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Conn& conn) : conn_(conn) { Query(conn_, "BEGIN")->exec(); }
+  ~ReadSnapshot() {
+    try {
+      Query(conn_, "COMMIT")->exec();
+    } catch (...) {
+    }
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  Conn& conn_;
+};
+
 void bind_opt(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
   if (value) {
     s.bind(index, *value);
@@ -348,6 +366,7 @@ class SqliteStorage final : public Storage {
 
   std::optional<ItemView> find_item(const ItemId& id) override {
     auto conn = lease();
+    ReadSnapshot snapshot(*conn);
     ItemView v;
     std::int64_t row_id = 0;
     std::int64_t dossier_id = 0;
@@ -382,6 +401,7 @@ class SqliteStorage final : public Storage {
 
   std::optional<PublicItemView> track_item(const ItemId& id) override {
     auto conn = lease();
+    ReadSnapshot snapshot(*conn);
     Query q(*conn,
             "SELECT i.id, i.item_id, i.kind, i.state, d.procedure_name, os.name FROM items i "
             "JOIN dossiers d ON d.id = i.dossier_id JOIN sites os ON os.id = d.office_site_id WHERE i.item_id = ?");
@@ -391,6 +411,7 @@ class SqliteStorage final : public Storage {
 
   std::optional<PublicItemView> track_token(std::string_view token) override {
     auto conn = lease();
+    ReadSnapshot snapshot(*conn);
     Query q(*conn,
             "SELECT i.id, i.item_id, i.kind, i.state, d.procedure_name, os.name FROM items i "
             "JOIN dossiers d ON d.id = i.dossier_id JOIN sites os ON os.id = d.office_site_id "
@@ -401,6 +422,7 @@ class SqliteStorage final : public Storage {
 
   std::optional<DossierInfo> find_dossier(std::int64_t id) override {
     auto conn = lease();
+    ReadSnapshot snapshot(*conn);
     return load_dossier(*conn, id);
   }
 
@@ -748,6 +770,8 @@ class SqliteStorage final : public Storage {
     }
     auto conn = std::make_unique<Conn>(options_.path, SQLite::OPEN_READWRITE);
     conn->db().exec("PRAGMA query_only=ON");
+    // Readers map the file: a page read is a memory access instead of a read() system call.
+    conn->db().exec("PRAGMA mmap_size=1073741824");
     return Lease(*this, std::move(conn));
   }
 
