@@ -4,11 +4,14 @@
 #include "auth.hpp"
 #include "demo_data.hpp"
 #include "http_server.hpp"
+#include "label_routes.hpp"
 #include "sqlite_storage.hpp"
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +29,10 @@ Cách dùng / usage:
   dossier-server create-admin --db FILE --username NAME     (password read from standard input)
   dossier-server verify --db FILE                           (exit 1 when the stored history was altered)
   dossier-server backup --db FILE --to FILE                 (consistent copy, safe while the server runs)
+  dossier-server label --db FILE --item ID --out FILE [--format png|svg|pdf|zpl] [--dpi 203|300]
+                 [--public-base-url URL]                    (an item's label, as GET /api/v1/items/{id}/label)
+  dossier-server receipt --db FILE --dossier N --out FILE [--public-base-url URL]
+                                                            (the pickup receipt, phiếu gửi hồ sơ, PDF)
 
 serve options:
   --listen HOST:PORT        address to listen on (default 127.0.0.1:8080; port 0 picks a free port)
@@ -45,8 +52,9 @@ struct Args {
 };
 
 // Flags that take a value; anything else unknown is an error (a typo must not silently change behaviour).
-const std::vector<std::string> kValueFlags = {"--listen",    "--db",         "--public-base-url", "--public-rate",
-                                              "--io-threads", "--workers",    "--to",              "--username"};
+const std::vector<std::string> kValueFlags = {
+    "--listen",   "--db",   "--public-base-url", "--public-rate", "--io-threads", "--workers", "--to",
+    "--username", "--item", "--dossier",         "--format",      "--dpi",        "--out"};
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
   Args a;
@@ -245,6 +253,61 @@ int backup(const Args& a) {
   return 0;
 }
 
+// label / receipt: the same documents as the HTTP API, rendered from the database without a server (the
+// server may be running: this only reads).
+std::string cli_public_base_url(const Args& a) {
+  return a.values.count("--public-base-url") ? a.values.at("--public-base-url") : ApiOptions{}.public_base_url;
+}
+
+int write_output(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return fail("cannot write " + path);
+  return 0;
+}
+
+int label(const Args& a) {
+  const auto db = require(a, "--db");
+  const auto item_text = require(a, "--item");
+  const auto out = require(a, "--out");
+  if (db.empty() || item_text.empty() || out.empty()) return fail("label needs --db FILE, --item ID and --out FILE");
+  if (!std::filesystem::exists(db)) return fail(db + ": no such file");
+  const auto format = parse_label_format(a.values.count("--format") ? a.values.at("--format") : "png");
+  if (!format) return fail("--format takes png, svg, pdf or zpl");
+  const auto dpi = a.values.count("--dpi") ? parse_count(a.values.at("--dpi"), 1, 10000) : std::optional<int>(203);
+  if (!dpi || !is_supported_dpi(*dpi)) return fail("--dpi takes 203 or 300");
+  const auto id = ItemId::parse(item_text);
+  if (!id) return fail(item_text + ": " + std::string(describe(id.error())));
+  try {
+    auto storage = open_sqlite_storage({db, nullptr, 512, true});
+    auto item = storage->find_item(*id);
+    if (!item) return fail("there is no item " + id->str() + " in " + db);
+    return write_output(out, render_label(label_data_for(*storage, *item, cli_public_base_url(a)), *format, *dpi));
+  } catch (const std::exception& e) {
+    return fail(std::string("label: ") + e.what());
+  }
+}
+
+int receipt(const Args& a) {
+  const auto db = require(a, "--db");
+  const auto dossier_text = require(a, "--dossier");
+  const auto out = require(a, "--out");
+  if (db.empty() || dossier_text.empty() || out.empty())
+    return fail("receipt needs --db FILE, --dossier N and --out FILE");
+  if (!std::filesystem::exists(db)) return fail(db + ": no such file");
+  const auto dossier_id = parse_count(dossier_text, 1, std::numeric_limits<int>::max());
+  if (!dossier_id) return fail("--dossier takes a dossier number");
+  try {
+    auto storage = open_sqlite_storage({db, nullptr, 512, true});
+    auto dossier = storage->find_dossier(*dossier_id);
+    if (!dossier) return fail("there is no dossier " + dossier_text + " in " + db);
+    return write_output(out, render_receipt(receipt_data_for(*storage, *dossier, cli_public_base_url(a))));
+  } catch (const std::exception& e) {
+    return fail(std::string("receipt: ") + e.what());
+  }
+}
+
 }  // namespace
 
 int run_server_cli(int argc, char** argv) {
@@ -263,6 +326,8 @@ int run_server_cli(int argc, char** argv) {
   if (args->command == "create-admin") return create_admin(*args);
   if (args->command == "verify") return verify(*args);
   if (args->command == "backup") return backup(*args);
+  if (args->command == "label") return label(*args);
+  if (args->command == "receipt") return receipt(*args);
   return fail("unknown command " + args->command + " (see --help)");
 }
 

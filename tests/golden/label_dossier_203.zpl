@@ -1,0 +1,33 @@
+^XA
+^CI28
+^PW799
+^LL1199
+^LH0,0
+^FXDossier Post EE123456785VN 203 dpi^FS
+^FO32,42^A0N,30,27^FB464,1,0,L,0^FH_^FDBƯU CHÍNH CÔNG ÍCH^FS
+^FO32,82^A0N,20,18^FB464,1,0,L,0^FH_^FDHồ sơ thủ tục hành chính · Public postal service^FS
+^FO32,110^A0N,20,18^FB464,1,0,L,0^FH_^FDGửi hồ sơ và nhận kết quả · 23/11/2026^FS
+^FO511,32^GB256,108,108^FS
+^FO511,51^A0N,37,33^FB256,1,0,C,0^FR^FH_^FDHỒ SƠ^FS
+^FO511,105^A0N,19,17^FB256,1,0,C,0^FR^FH_^FDDOSSIER^FS
+^FO32,154^GB735,3,3^FS
+^BY4,3,168
+^FO87,180^BCN,168,N,N,N,N^FD>:EE>512345678>65VN^FS
+^FO0,356^A0N,42,37^FB799,1,0,C,0^FH_^FDEE 123 456 785 VN^FS
+^FO32,418^GB735,3,3^FS
+^FO32,432^A0N,20,18^FB735,1,0,L,0^FH_^FDNGƯỜI GỬI / From^FS
+^FO32,456^A0N,30,27^FB735,2,0,L,0^FH_^FDNguyễn Thị Ngọc Ánh^FS
+^FO32,496^A0N,25,22^FB735,3,5,L,0^FH_^FDphường Kim Mã, quận Ba Đình, Hà Nội^FS
+^FO32,606^GB735,3,3^FS
+^FO32,620^A0N,20,18^FB735,1,0,L,0^FH_^FDNGƯỜI NHẬN / To^FS
+^FO32,644^A0N,38,35^FB735,2,0,L,0^FH_^FDTrung tâm Phục vụ hành chính công quận Cầu Giấy^FS
+^FO32,738^A0N,30,27^FB735,4,6,L,0^FH_^FDSố 36 Cầu Giấy, phường Quan Hoa, quận Cầu Giấy, Hà Nội\&Mã định danh: 000.00.02.H26^FS
+^FO32,902^GB735,3,3^FS
+^FO32,919^A0N,20,18^FB480,1,0,L,0^FH_^FDTHỦ TỤC / Procedure 1.005129^FS
+^FO32,948^A0N,25,22^FB480,3,0,L,0^FH_^FDCấp phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam^FS
+^FO32,1047^A0N,23,21^FB480,1,0,L,0^FH_^FDMã hồ sơ: H15.50.05.13-261008-0975^FS
+^FO32,1079^A0N,23,21^FB480,1,0,L,0^FH_^FDDịch vụ: Gửi hồ sơ và nhận kết quả^FS
+^FO32,1111^A0N,23,21^FB480,1,0,L,0^FH_^FDNgày: 23/11/2026^FS
+^FO32,1145^A0N,19,17^FB480,1,0,L,0^FH_^FDQuét mã QR để tra cứu · Scan to track^FS
+^FO564,956^BQN,2,5^FH_^FDMA,https://tracuu.example.vn/t/Zm9vYmFyYmF6cXV4MTIzNDU^FS
+^XZ

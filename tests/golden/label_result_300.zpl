@@ -1,0 +1,33 @@
+^XA
+^CI28
+^PW1181
+^LL1772
+^LH0,0
+^FXDossier Post EE123456785VN 300 dpi^FS
+^FO47,61^A0N,45,40^FB685,1,0,L,0^FH_^FDBƯU CHÍNH CÔNG ÍCH^FS
+^FO47,120^A0N,30,27^FB685,1,0,L,0^FH_^FDHồ sơ thủ tục hành chính · Public postal service^FS
+^FO47,163^A0N,30,27^FB685,1,0,L,0^FH_^FDGửi hồ sơ và nhận kết quả · 23/11/2026^FS
+^FO756,47^GB378,159,159^FS
+^FO756,76^A0N,54,49^FB378,1,0,C,0^FR^FH_^FDKẾT QUẢ^FS
+^FO756,156^A0N,28,26^FB378,1,0,C,0^FR^FH_^FDRESULT^FS
+^FO47,228^GB1087,5,5^FS
+^BY6,3,248
+^FO122,266^BCN,248,N,N,N,N^FD>:EE>512345678>65VN^FS
+^FO0,527^A0N,61,55^FB1181,1,0,C,0^FH_^FDEE 123 456 785 VN^FS
+^FO47,618^GB1087,5,5^FS
+^FO47,639^A0N,30,27^FB1087,1,0,L,0^FH_^FDNGƯỜI GỬI / From^FS
+^FO47,674^A0N,45,40^FB1087,2,0,L,0^FH_^FDTrung tâm Phục vụ hành chính công quận Ba Đình^FS
+^FO47,787^A0N,37,33^FB1087,2,7,L,0^FH_^FDSố 25 Liễu Giai, phường Ngọc Khánh, quận Ba Đình, Hà Nội\&Mã định danh: 000.00.01.H26^FS
+^FO47,895^GB1087,5,5^FS
+^FO47,917^A0N,30,27^FB1087,1,0,L,0^FH_^FDNGƯỜI NHẬN / To^FS
+^FO47,952^A0N,57,51^FB1087,2,0,L,0^FH_^FDNguyễn Thị Ngọc Ánh^FS
+^FO47,1023^A0N,44,39^FB1087,5,9,L,0^FH_^FDSố 12 ngõ 5 Kim Mã, phường Kim Mã, quận Ba Đình, thành phố Hà Nội\&ĐT: *******678^FS
+^FO47,1332^GB1087,5,5^FS
+^FO47,1358^A0N,30,27^FB709,1,0,L,0^FH_^FDTHỦ TỤC / Procedure 1.005129^FS
+^FO47,1401^A0N,37,33^FB709,3,0,L,0^FH_^FDCấp phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam^FS
+^FO47,1547^A0N,34,31^FB709,1,0,L,0^FH_^FDMã hồ sơ: H15.50.05.13-261008-0975^FS
+^FO47,1594^A0N,34,31^FB709,1,0,L,0^FH_^FDDịch vụ: Gửi hồ sơ và nhận kết quả^FS
+^FO47,1642^A0N,34,31^FB709,1,0,L,0^FH_^FDNgày: 23/11/2026^FS
+^FO47,1693^A0N,28,26^FB709,1,0,L,0^FH_^FDQuét mã QR để tra cứu · Scan to track^FS
+^FO825,1403^BQN,2,8^FH_^FDMA,https://tracuu.example.vn/t/Zm9vYmFyYmF6cXV4MTIzNDU^FS
+^XZ
