@@ -106,7 +106,8 @@ class RateLimiter {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
   void purge(double now, double capacity, double refill) {
-    std::erase_if(buckets_, [&](const auto& kv) { return kv.second.tokens + (now - kv.second.at) * refill >= capacity; });
+    std::erase_if(buckets_,
+                  [&](const auto& kv) { return kv.second.tokens + (now - kv.second.at) * refill >= capacity; });
   }
   int per_minute_;
   std::mutex mutex_;
@@ -168,7 +169,9 @@ ApiError field_error(const FieldError& e) {
   return unprocessable(e.code, e.message);
 }
 
-std::string format_time(UnixMillis t) { return format_rfc3339(t); }
+std::string format_time(UnixMillis t) {
+  return format_rfc3339(t);
+}
 
 json item_summary_json(const ItemSummary& s) {
   return {{"item_id", s.item_id}, {"kind", to_string(s.kind)}, {"state", to_string(s.state)}};
@@ -198,8 +201,8 @@ json event_json(const EventRecord& e) {
 }
 
 json user_json(const User& u) {
-  json j = {{"id", u.id},       {"username", u.username},   {"role", to_string(u.role)},
-            {"site", u.site},   {"full_name", u.full_name}, {"active", u.active}};
+  json j = {{"id", u.id},     {"username", u.username},   {"role", to_string(u.role)},
+            {"site", u.site}, {"full_name", u.full_name}, {"active", u.active}};
   if (u.site.empty()) j["site"] = nullptr;
   return j;
 }
@@ -241,7 +244,7 @@ json dossier_json(const DossierInfo& d, const Actor& viewer) {
 
 // What a citizen with the QR token sees beyond the public view: masked names and the due date.
 struct CitizenDetails {
-  std::string applicant;                 // masked
+  std::string applicant;  // masked
   std::optional<std::string> due_date;
   std::unordered_map<std::string, std::string> recipients;  // event_id -> masked recipient
 };
@@ -396,7 +399,8 @@ ScanPolicy default_scan_policy() {
         if (!recorded_by_post(s.code)) return code + " is recorded by one-stop office staff, not by postal clerks.";
         if (s.code == EventCode::RES) {
           // A clerk collecting a result at the counter records the handover at that office.
-          if (s.site != t.origin_site) return "RES is recorded at the office handing over the result (" + t.origin_site + ").";
+          if (s.site != t.origin_site)
+            return "RES is recorded at the office handing over the result (" + t.origin_site + ").";
           return std::nullopt;
         }
         if (s.site != a.site) {
@@ -405,7 +409,8 @@ ScanPolicy default_scan_policy() {
         return std::nullopt;
       case Role::office_staff:
         if (!recorded_by_office(s.code)) return code + " is a postal event: postal clerks record it.";
-        if (s.site != a.site) return "Office staff record events at their own office (" + a.site + "), not at " + s.site + ".";
+        if (s.site != a.site)
+          return "Office staff record events at their own office (" + a.site + "), not at " + s.site + ".";
         if (s.code == EventCode::RCV) {
           const auto& owner = t.kind == ItemKind::dossier ? t.destination_site : t.origin_site;
           if (owner != a.site) return "This item is addressed to " + owner + ", not to your office.";
@@ -477,8 +482,8 @@ struct Api::Impl {
 
   void check_public_rate(const HttpRequest& req) {
     if (int wait = limiter.check(req.remote_address); wait > 0) {
-      auto e = ApiError(429, "rate_limited", "Too many look-ups from your address: try again in " +
-                                                 std::to_string(wait) + " seconds.");
+      auto e = ApiError(429, "rate_limited",
+                        "Too many look-ups from your address: try again in " + std::to_string(wait) + " seconds.");
       e.headers.emplace_back("Retry-After", std::to_string(wait));
       throw e;
     }
@@ -487,7 +492,8 @@ struct Api::Impl {
   // --- routes
 
   void add_routes() {
-    router.add("GET", "/healthz", [this](HttpRequest&, Reply reply) { healthz(reply); }, Exec::inline_io);
+    router.add(
+        "GET", "/healthz", [this](HttpRequest&, Reply reply) { healthz(reply); }, Exec::inline_io);
     router.add("POST", "/api/v1/login", [this](HttpRequest& r, Reply reply) { login(r, std::move(reply)); });
     router.add("POST", "/api/v1/logout", [this](HttpRequest& r, Reply reply) { logout(r, std::move(reply)); });
     router.add("GET", "/api/v1/me", [this](HttpRequest& r, Reply reply) { me(r, reply); });
@@ -495,7 +501,8 @@ struct Api::Impl {
     router.add("POST", "/api/v1/sites", [this](HttpRequest& r, Reply reply) { create_site(r, std::move(reply)); });
     router.add("GET", "/api/v1/users", [this](HttpRequest& r, Reply reply) { list_users(r, reply); });
     router.add("POST", "/api/v1/users", [this](HttpRequest& r, Reply reply) { create_user(r, std::move(reply)); });
-    router.add("POST", "/api/v1/dossiers", [this](HttpRequest& r, Reply reply) { create_dossier(r, std::move(reply)); });
+    router.add("POST", "/api/v1/dossiers",
+               [this](HttpRequest& r, Reply reply) { create_dossier(r, std::move(reply)); });
     router.add("GET", "/api/v1/dossiers/{id}", [this](HttpRequest& r, Reply reply) { get_dossier(r, reply); });
     router.add("POST", "/api/v1/dossiers/{id}/result",
                [this](HttpRequest& r, Reply reply) { create_result(r, std::move(reply)); });
@@ -503,10 +510,11 @@ struct Api::Impl {
     router.add("POST", "/api/v1/scans/batch", [this](HttpRequest& r, Reply reply) { scan_batch(r, std::move(reply)); });
     router.add("GET", "/api/v1/items/{item_id}", [this](HttpRequest& r, Reply reply) { get_item(r, reply); });
     // Public look-ups are short indexed reads: served on the I/O thread, no hop through the pool.
-    router.add("GET", "/api/v1/track/{item_id}", [this](HttpRequest& r, Reply reply) { track(r, reply); },
-               Exec::inline_io);
-    router.add("GET", "/api/v1/track/token/{token}", [this](HttpRequest& r, Reply reply) { track_token(r, reply); },
-               Exec::inline_io);
+    router.add(
+        "GET", "/api/v1/track/{item_id}", [this](HttpRequest& r, Reply reply) { track(r, reply); }, Exec::inline_io);
+    router.add(
+        "GET", "/api/v1/track/token/{token}", [this](HttpRequest& r, Reply reply) { track_token(r, reply); },
+        Exec::inline_io);
   }
 
   void healthz(const Reply& reply) {
@@ -539,9 +547,8 @@ struct Api::Impl {
         auto session = unwrap(r);
         json u = {{"username", user.username}, {"role", to_string(user.role)}};
         u["site"] = user.site.empty() ? json(nullptr) : json(user.site);
-        reply(json_response(200, {{"token", session.token},
-                                  {"expires_at", format_time(session.expires_at)},
-                                  {"user", std::move(u)}}));
+        reply(json_response(
+            200, {{"token", session.token}, {"expires_at", format_time(session.expires_at)}, {"user", std::move(u)}}));
       });
     });
   }
@@ -616,8 +623,9 @@ struct Api::Impl {
     u.site = optional_string(body, "site");
     u.full_name = optional_string(body, "full_name");
     if (u.username.empty() || u.username.size() > kMaxUsernameLength ||
-        !std::all_of(u.username.begin(), u.username.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; })) {
+        !std::all_of(u.username.begin(), u.username.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+        })) {
       throw unprocessable("bad_username", "A username has 1 to 64 characters: letters, digits, '.', '_' or '-'.");
     }
     if (!role) throw unprocessable("unknown_role", "role must be clerk, office_staff, supervisor or admin.");
@@ -736,7 +744,9 @@ struct Api::Impl {
       const auto& ev = (*events)[i];
       auto parsed = parse_scan(ev);
       if (auto* e = std::get_if<FieldError>(&parsed)) {
-        json r = {{"status", e->malformed ? 400 : 422}, {"outcome", "invalid"}, {"error", {{"code", e->code}, {"message", e->message}}}};
+        json r = {{"status", e->malformed ? 400 : 422},
+                  {"outcome", "invalid"},
+                  {"error", {{"code", e->code}, {"message", e->message}}}};
         if (ev.is_object() && ev.contains("event_id") && ev["event_id"].is_string()) r["event_id"] = ev["event_id"];
         (*results)[i] = std::move(r);
       } else {
@@ -838,7 +848,11 @@ struct Api::Impl {
 
 Api::Api(Storage& storage, ApiOptions options) : impl_(std::make_unique<Impl>(storage, std::move(options))) {}
 Api::~Api() = default;
-void Api::dispatch(HttpRequest&& request, Reply reply) { impl_->dispatch(std::move(request), std::move(reply)); }
-const Router& Api::router() const { return impl_->router; }
+void Api::dispatch(HttpRequest&& request, Reply reply) {
+  impl_->dispatch(std::move(request), std::move(reply));
+}
+const Router& Api::router() const {
+  return impl_->router;
+}
 
 }  // namespace dpost::server

@@ -17,7 +17,7 @@ class ApiError : public std::runtime_error {
   unsigned status() const { return status_; }
   const std::string& code() const { return code_; }
   // Optional extra JSON object members merged into "error" (e.g. "state", "allowed").
-  std::string details_json;  // serialized JSON object or empty
+  std::string details_json;                                  // serialized JSON object or empty
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Retry-After
 
  private:
@@ -26,13 +26,13 @@ class ApiError : public std::runtime_error {
 };
 
 // Shorthands for the statuses of design.md section 6.
-ApiError bad_request(const std::string& message, std::string code = "malformed_request");          // 400
+ApiError bad_request(const std::string& message, std::string code = "malformed_request");              // 400
 ApiError unauthorized(const std::string& message = "Log in first: this needs a valid bearer token.");  // 401
-ApiError forbidden(const std::string& message);                                                    // 403
-ApiError not_found(const std::string& message, std::string code = "not_found");                    // 404
-ApiError conflict(std::string code, const std::string& message);                                   // 409
-ApiError unprocessable(std::string code, const std::string& message);                              // 422
-ApiError unavailable(const std::string& message);                                                  // 503
+ApiError forbidden(const std::string& message);                                                        // 403
+ApiError not_found(const std::string& message, std::string code = "not_found");                        // 404
+ApiError conflict(std::string code, const std::string& message);                                       // 409
+ApiError unprocessable(std::string code, const std::string& message);                                  // 422
+ApiError unavailable(const std::string& message);                                                      // 503
 
 HttpResponse error_response(const ApiError& error);
 HttpResponse error_response(unsigned status, std::string_view code, std::string_view message);

@@ -67,6 +67,8 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
   return out;
 }
 
-bool is_acceptable_password(std::string_view password) { return password.size() >= 10 && password.size() <= 128; }
+bool is_acceptable_password(std::string_view password) {
+  return password.size() >= 10 && password.size() <= 128;
+}
 
 }  // namespace dpost::server

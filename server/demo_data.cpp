@@ -35,7 +35,8 @@ std::vector<std::string> load_demo_data(Storage& storage) {
   const std::vector<Site> sites = {
       {"BC-HN01", SiteKind::post_office, "Bưu cục Ba Đình", "", "Số 1 Đội Cấn, Ba Đình, Hà Nội"},
       {"BC-HN02", SiteKind::post_office, "Bưu cục Cầu Giấy", "", "Số 2 Trần Đăng Ninh, Cầu Giấy, Hà Nội"},
-      {"MC-HN-BD", SiteKind::office, "Bộ phận một cửa quận Ba Đình", "000.00.01.H26", "Số 25 Liễu Giai, Ba Đình, Hà Nội"},
+      {"MC-HN-BD", SiteKind::office, "Bộ phận một cửa quận Ba Đình", "000.00.01.H26",
+       "Số 25 Liễu Giai, Ba Đình, Hà Nội"},
       {"MC-HN-CG", SiteKind::office, "Bộ phận một cửa quận Cầu Giấy", "000.00.02.H26",
        "Số 36 Cầu Giấy, Cầu Giấy, Hà Nội"},
   };
@@ -80,9 +81,10 @@ std::vector<std::string> load_demo_data(Storage& storage) {
   };
   auto play = [&](const std::string& item_id, UnixMillis t0, const std::vector<Step>& steps) {
     for (const auto& s : steps) {
-      ScanRequest scan{demo_uuid(rng), *ItemId::parse(item_id), s.code, s.site, t0 + s.minutes * 60'000LL,
-                       s.reason ? std::optional<std::string>(s.reason) : std::nullopt, std::nullopt,
-                       std::string("demo")};
+      ScanRequest scan{
+          demo_uuid(rng), *ItemId::parse(item_id),   s.code,
+          s.site,         t0 + s.minutes * 60'000LL, s.reason ? std::optional<std::string>(s.reason) : std::nullopt,
+          std::nullopt,   std::string("demo")};
       if (s.code == EventCode::EMI && item_id.starts_with("EK")) {
         scan.recipient = Recipient{"Nguyễn Văn An", true, std::nullopt};
       }
@@ -96,66 +98,94 @@ std::vector<std::string> load_demo_data(Storage& storage) {
 
   // 1. A dossier from Cầu Giấy on its way to the Ba Đình one-stop office.
   {
-    auto d = register_dossier("clerk2", {"1.005129", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
-                                         {"Nguyễn Văn An", "0912345678", "Số 10 ngõ 5 Trần Duy Hưng, Cầu Giấy, Hà Nội",
-                                          "001090000001"},
-                                         "MC-HN-BD", ServiceOption::both, "000.00.01.H26-261120-0001", std::nullopt,
-                                         {{"Tờ khai yêu cầu cấp phiếu lý lịch tư pháp", CopyKind::original, 1},
-                                          {"Căn cước công dân", CopyKind::certified_copy, 1}},
-                                         200'000});
+    auto d = register_dossier(
+        "clerk2", {"1.005129",
+                   "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
+                   {"Nguyễn Văn An", "0912345678", "Số 10 ngõ 5 Trần Duy Hưng, Cầu Giấy, Hà Nội", "001090000001"},
+                   "MC-HN-BD",
+                   ServiceOption::both,
+                   "000.00.01.H26-261120-0001",
+                   std::nullopt,
+                   {{"Tờ khai yêu cầu cấp phiếu lý lịch tư pháp", CopyKind::original, 1},
+                    {"Căn cước công dân", CopyKind::certified_copy, 1}},
+                   200'000});
     const auto& id = d.items.at(0).item_id;
-    play(id, start, {{"clerk2", EventCode::EMA, "BC-HN02", 0}, {"clerk2", EventCode::EDD, "BC-HN02", 90},
-                     {"clerk2", EventCode::EDE, "BC-HN02", 150}});
+    play(id, start,
+         {{"clerk2", EventCode::EMA, "BC-HN02", 0},
+          {"clerk2", EventCode::EDD, "BC-HN02", 90},
+          {"clerk2", EventCode::EDE, "BC-HN02", 150}});
     lines.push_back(id + "  hồ sơ đang vận chuyển / dossier in transit");
   }
   // 2. A dossier received by the office, its result already on the way back.
   {
-    auto d = register_dossier("clerk2", {"2.000635", "Chứng thực bản sao từ bản chính",
-                                         {"Trần Thị Mai", "0987654321", "Số 3 Nguyễn Khánh Toàn, Cầu Giấy, Hà Nội",
-                                          "001185000002"},
-                                         "MC-HN-BD", ServiceOption::both, std::nullopt, std::string("2026-11-27"),
-                                         {{"Bản chính giấy tờ cần chứng thực", CopyKind::original, 3}},
-                                         std::nullopt});
+    auto d = register_dossier(
+        "clerk2", {"2.000635",
+                   "Chứng thực bản sao từ bản chính",
+                   {"Trần Thị Mai", "0987654321", "Số 3 Nguyễn Khánh Toàn, Cầu Giấy, Hà Nội", "001185000002"},
+                   "MC-HN-BD",
+                   ServiceOption::both,
+                   std::nullopt,
+                   std::string("2026-11-27"),
+                   {{"Bản chính giấy tờ cần chứng thực", CopyKind::original, 3}},
+                   std::nullopt});
     const auto& id = d.items.at(0).item_id;
-    play(id, start + 60'000, {{"clerk2", EventCode::EMA, "BC-HN02", 0}, {"clerk2", EventCode::EDD, "BC-HN02", 60},
-                              {"clerk2", EventCode::EDE, "BC-HN02", 120}, {"clerk1", EventCode::EMG, "BC-HN01", 300},
-                              {"clerk1", EventCode::EDG, "BC-HN01", 360}, {"clerk1", EventCode::EMI, "BC-HN01", 420},
-                              {"staff1", EventCode::RCV, "MC-HN-BD", 430}});
-    auto result = await_write<ItemSummary>(
-        [&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::move(done)); });
+    play(id, start + 60'000,
+         {{"clerk2", EventCode::EMA, "BC-HN02", 0},
+          {"clerk2", EventCode::EDD, "BC-HN02", 60},
+          {"clerk2", EventCode::EDE, "BC-HN02", 120},
+          {"clerk1", EventCode::EMG, "BC-HN01", 300},
+          {"clerk1", EventCode::EDG, "BC-HN01", 360},
+          {"clerk1", EventCode::EMI, "BC-HN01", 420},
+          {"staff1", EventCode::RCV, "MC-HN-BD", 430}});
+    auto result =
+        await_write<ItemSummary>([&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::move(done)); });
     play(result.item_id, start + 2LL * 24 * 60 * 60 * 1000,
-         {{"staff1", EventCode::RES, "MC-HN-BD", 0}, {"clerk1", EventCode::EMA, "BC-HN01", 5},
+         {{"staff1", EventCode::RES, "MC-HN-BD", 0},
+          {"clerk1", EventCode::EMA, "BC-HN01", 5},
           {"clerk1", EventCode::EDD, "BC-HN01", 60}});
     lines.push_back(id + "  hồ sơ đã đến cơ quan / dossier received by the office");
     lines.push_back(result.item_id + "  kết quả đang chuyển về công dân / result on its way home");
   }
   // 3. A dossier just picked up at a citizen's door in Ba Đình, addressed to Cầu Giấy.
   {
-    auto d = register_dossier("clerk1", {"1.001612", "Đăng ký khai sinh",
-                                         {"Lê Hoàng Nam", "0901234567", "Số 8 Kim Mã, Ba Đình, Hà Nội", "001200000003"},
-                                         "MC-HN-CG", ServiceOption::send, std::nullopt, std::nullopt,
-                                         {{"Tờ khai đăng ký khai sinh", CopyKind::original, 1},
-                                          {"Giấy chứng sinh", CopyKind::original, 1}},
-                                         0});
+    auto d = register_dossier(
+        "clerk1", {"1.001612",
+                   "Đăng ký khai sinh",
+                   {"Lê Hoàng Nam", "0901234567", "Số 8 Kim Mã, Ba Đình, Hà Nội", "001200000003"},
+                   "MC-HN-CG",
+                   ServiceOption::send,
+                   std::nullopt,
+                   std::nullopt,
+                   {{"Tờ khai đăng ký khai sinh", CopyKind::original, 1}, {"Giấy chứng sinh", CopyKind::original, 1}},
+                   0});
     const auto& id = d.items.at(0).item_id;
     play(id, now_millis() - 2LL * 60 * 60 * 1000, {{"clerk1", EventCode::EMA, "BC-HN01", 0}});
     lines.push_back(id + "  vừa nhận tại nhà công dân / just picked up");
   }
   // 4. A delivered result after one failed attempt.
   {
-    auto d = register_dossier("clerk2", {"1.004227", "Cấp lại giấy phép lái xe",
-                                         {"Phạm Quốc Bảo", "0934567890", "Số 12 Xuân Thủy, Cầu Giấy, Hà Nội",
-                                          "001080000004"},
-                                         "MC-HN-BD", ServiceOption::receive, std::nullopt, std::string("2026-11-22"), {},
-                                         std::nullopt});
-    auto result = await_write<ItemSummary>(
-        [&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::move(done)); });
+    auto d = register_dossier("clerk2",
+                              {"1.004227",
+                               "Cấp lại giấy phép lái xe",
+                               {"Phạm Quốc Bảo", "0934567890", "Số 12 Xuân Thủy, Cầu Giấy, Hà Nội", "001080000004"},
+                               "MC-HN-BD",
+                               ServiceOption::receive,
+                               std::nullopt,
+                               std::string("2026-11-22"),
+                               {},
+                               std::nullopt});
+    auto result =
+        await_write<ItemSummary>([&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::move(done)); });
     play(result.item_id, start,
-         {{"staff1", EventCode::RES, "MC-HN-BD", 0}, {"clerk1", EventCode::EMA, "BC-HN01", 10},
-          {"clerk1", EventCode::EDD, "BC-HN01", 60}, {"clerk1", EventCode::EDE, "BC-HN01", 120},
-          {"clerk2", EventCode::EMG, "BC-HN02", 240}, {"clerk2", EventCode::EDG, "BC-HN02", 300},
+         {{"staff1", EventCode::RES, "MC-HN-BD", 0},
+          {"clerk1", EventCode::EMA, "BC-HN01", 10},
+          {"clerk1", EventCode::EDD, "BC-HN01", 60},
+          {"clerk1", EventCode::EDE, "BC-HN01", 120},
+          {"clerk2", EventCode::EMG, "BC-HN02", 240},
+          {"clerk2", EventCode::EDG, "BC-HN02", 300},
           {"clerk2", EventCode::EMH, "BC-HN02", 360, "Người nhận vắng nhà; đã để lại giấy mời / recipient absent"},
-          {"clerk2", EventCode::EDG, "BC-HN02", 1500}, {"clerk2", EventCode::EMI, "BC-HN02", 1560}});
+          {"clerk2", EventCode::EDG, "BC-HN02", 1500},
+          {"clerk2", EventCode::EMI, "BC-HN02", 1560}});
     lines.push_back(result.item_id + "  kết quả đã phát / result delivered");
   }
   return lines;

@@ -13,11 +13,11 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (see HttpServer::port())
   std::size_t io_threads = 2;
-  std::size_t body_limit = 1024 * 1024;  // 413 above
-  std::size_t header_limit = 16 * 1024;  // 431 above
-  std::chrono::seconds header_timeout{10};   // whole header must arrive within
-  std::chrono::seconds body_timeout{30};     // body must arrive within
-  std::chrono::seconds idle_timeout{60};     // keep-alive connection with no request
+  std::size_t body_limit = 1024 * 1024;     // 413 above
+  std::size_t header_limit = 16 * 1024;     // 431 above
+  std::chrono::seconds header_timeout{10};  // whole header must arrive within
+  std::chrono::seconds body_timeout{30};    // body must arrive within
+  std::chrono::seconds idle_timeout{60};    // keep-alive connection with no request
   std::chrono::seconds write_timeout{30};
   std::size_t max_connections_per_address = 256;
   std::size_t max_connections = 10000;

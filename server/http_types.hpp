@@ -10,10 +10,10 @@ namespace dpost::server {
 
 // A request as handlers see it: plain strings, no Beast types (Beast stays in http_server.cpp).
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as received, "/api/v1/items/EE123456785VN?x=1"
-  std::string path;    // percent-decoded path without the query
-  std::string query;   // raw query string without '?'
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as received, "/api/v1/items/EE123456785VN?x=1"
+  std::string path;                                          // percent-decoded path without the query
+  std::string query;                                         // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;  // peer IP as text

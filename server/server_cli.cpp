@@ -163,9 +163,8 @@ int serve(const Args& a) {
   try {
     // The API needs the final base URL, which needs the bound port: bind first with a forwarding dispatch.
     Api* api_ptr = nullptr;
-    server = std::make_unique<HttpServer>(http, [&api_ptr](HttpRequest&& r, Reply reply) {
-      api_ptr->dispatch(std::move(r), std::move(reply));
-    });
+    server = std::make_unique<HttpServer>(
+        http, [&api_ptr](HttpRequest&& r, Reply reply) { api_ptr->dispatch(std::move(r), std::move(reply)); });
     server->listen();
     const std::string host = http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host;
     const std::string url = "http://" + host + ":" + std::to_string(server->port());
@@ -177,9 +176,10 @@ int serve(const Args& a) {
     return fail(e.what());
   }
   if (a.demo) {
-    std::cerr << "\nDữ liệu mẫu / demo data (chỉ để thử / demo only):\n"
-              << "  đăng nhập / logins: admin, clerk1 (BC-HN01), clerk2 (BC-HN02), staff1 (MC-HN-BD), staff2 (MC-HN-CG),"
-                 " supervisor1 — mật khẩu / password: demo\n";
+    std::cerr
+        << "\nDữ liệu mẫu / demo data (chỉ để thử / demo only):\n"
+        << "  đăng nhập / logins: admin, clerk1 (BC-HN01), clerk2 (BC-HN02), staff1 (MC-HN-BD), staff2 (MC-HN-CG),"
+           " supervisor1 — mật khẩu / password: demo\n";
     for (const auto& line : demo_lines) std::cerr << "  " << line << "\n";
     std::cerr << std::endl;
   }
@@ -200,7 +200,8 @@ int create_admin(const Args& a) {
   std::string password;
   std::getline(std::cin, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (!is_acceptable_password(password)) return fail("the password (first line of standard input) needs 10..128 characters");
+  if (!is_acceptable_password(password))
+    return fail("the password (first line of standard input) needs 10..128 characters");
   try {
     auto storage = open_sqlite_storage({db, default_scan_policy()});
     User user;

@@ -212,7 +212,6 @@ std::string join_codes(const std::vector<EventCode>& codes) {
   return out.empty() ? "none (the item's journey is complete)" : out;
 }
 
-
 EventRecord read_event(SQLite::Statement& q, int first = 0) {
   EventRecord e;
   e.event_id = q.getColumn(first + 0).getString();
@@ -306,9 +305,10 @@ class SqliteStorage final : public Storage {
     q->bind(2, static_cast<std::int64_t>(now));
     if (q->executeStep()) return read_actor(*q);
     // Not a login session: perhaps a scanner's device token (valid until revoked).
-    Query d(*conn,
-            "SELECT u.id, u.username, u.role, COALESCE(s.code, ''), x.id FROM devices x JOIN users u ON u.id = x.user_id "
-            "LEFT JOIN sites s ON s.id = u.site_id WHERE x.token_hash = ? AND x.revoked_at IS NULL AND u.active = 1");
+    Query d(
+        *conn,
+        "SELECT u.id, u.username, u.role, COALESCE(s.code, ''), x.id FROM devices x JOIN users u ON u.id = x.user_id "
+        "LEFT JOIN sites s ON s.id = u.site_id WHERE x.token_hash = ? AND x.revoked_at IS NULL AND u.active = 1");
     d->bind(1, hash.data(), static_cast<int>(hash.size()));
     if (!d->executeStep()) return std::nullopt;
     auto a = read_actor(*d);
@@ -392,7 +392,8 @@ class SqliteStorage final : public Storage {
     Query e(*conn,
             "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "
             "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "
-            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = e.site_id "
+            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = "
+            "e.site_id "
             "LEFT JOIN users u ON u.id = e.user_id WHERE e.item_id = ? ORDER BY e.occurred_at, e.id");
     e->bind(1, row_id);
     while (e->executeStep()) v.events.push_back(read_event(*e));
@@ -568,7 +569,8 @@ class SqliteStorage final : public Storage {
           out.id = c.db().getLastInsertRowid();
           for (std::size_t i = 0; i < request.documents.size(); ++i) {
             const auto& doc = request.documents[i];
-            Query d(c, "INSERT INTO dossier_documents (dossier_id, position, name, kind, count) VALUES (?, ?, ?, ?, ?)");
+            Query d(c,
+                    "INSERT INTO dossier_documents (dossier_id, position, name, kind, count) VALUES (?, ?, ?, ?, ?)");
             d->bind(1, out.id);
             d->bind(2, static_cast<std::int64_t>(i));
             d->bind(3, doc.name);
@@ -932,7 +934,8 @@ class SqliteStorage final : public Storage {
     Query q(c,
             "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "
             "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "
-            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = e.site_id "
+            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = "
+            "e.site_id "
             "LEFT JOIN users u ON u.id = e.user_id WHERE e.event_id = ?");
     q->bind(1, event_id);
     if (!q->executeStep()) return std::nullopt;
@@ -975,8 +978,8 @@ class SqliteStorage final : public Storage {
     const auto site_id = site_row(c, scan.site);
     if (!site_id) return refuse(ScanStatus::invalid, "unknown_site", "There is no site with code " + scan.site + ".");
     if (options_.policy) {
-      if (auto why = options_.policy(actor, scan, ScanTarget{item->kind, item->state, item->origin_site,
-                                                             item->destination_site})) {
+      if (auto why = options_.policy(actor, scan,
+                                     ScanTarget{item->kind, item->state, item->origin_site, item->destination_site})) {
         return refuse(ScanStatus::forbidden, "forbidden", *why);
       }
     }
@@ -998,9 +1001,8 @@ class SqliteStorage final : public Storage {
       if (!next) {
         out.allowed = allowed_codes(item->kind, item->state);
         return refuse(ScanStatus::illegal_transition, "illegal_transition",
-                      std::string(to_string(scan.code)) + " is not allowed for item " + item->item_id +
-                          " in state " + std::string(to_string(item->state)) + "; allowed next: " +
-                          join_codes(out.allowed) + ".");
+                      std::string(to_string(scan.code)) + " is not allowed for item " + item->item_id + " in state " +
+                          std::string(to_string(item->state)) + "; allowed next: " + join_codes(out.allowed) + ".");
       }
       state_after = item_state = *next;
     } else {
@@ -1192,9 +1194,9 @@ class SqliteStorage final : public Storage {
       Query docs(c, "SELECT name, kind, count FROM dossier_documents WHERE dossier_id = ? ORDER BY position");
       docs->bind(1, id);
       while (docs->executeStep()) {
-        d.documents.push_back(DossierDocument{docs->getColumn(0).getString(),
-                                              parse_or_throw(parse_copy_kind(docs->getColumn(1).getText()), "copy kind"),
-                                              docs->getColumn(2).getInt()});
+        d.documents.push_back(DossierDocument{
+            docs->getColumn(0).getString(), parse_or_throw(parse_copy_kind(docs->getColumn(1).getText()), "copy kind"),
+            docs->getColumn(2).getInt()});
       }
     }
     Query items(c, "SELECT item_id, kind, state FROM items WHERE dossier_id = ? ORDER BY id");

@@ -9,9 +9,9 @@ namespace dpost::server {
 
 struct SqliteOptions {
   std::string path;
-  ScanPolicy policy;               // who may record which scan; required for record_scans
-  std::size_t max_group = 512;     // most write jobs folded into one commit
-  bool read_only = false;          // verify/backup tools: no writer thread, no migrations
+  ScanPolicy policy;            // who may record which scan; required for record_scans
+  std::size_t max_group = 512;  // most write jobs folded into one commit
+  bool read_only = false;       // verify/backup tools: no writer thread, no migrations
 };
 
 // Opens (creating if needed) the database, applies the embedded migrations in order and starts the writer.

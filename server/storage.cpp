@@ -36,9 +36,17 @@ std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& n
 
 }  // namespace
 
-std::string_view to_string(Role role) { return name_of(kRoleNames, role); }
-std::optional<Role> parse_role(std::string_view text) { return value_of(kRoleNames, text); }
-std::string_view to_string(SiteKind kind) { return name_of(kSiteKindNames, kind); }
-std::optional<SiteKind> parse_site_kind(std::string_view text) { return value_of(kSiteKindNames, text); }
+std::string_view to_string(Role role) {
+  return name_of(kRoleNames, role);
+}
+std::optional<Role> parse_role(std::string_view text) {
+  return value_of(kRoleNames, text);
+}
+std::string_view to_string(SiteKind kind) {
+  return name_of(kSiteKindNames, kind);
+}
+std::optional<SiteKind> parse_site_kind(std::string_view text) {
+  return value_of(kSiteKindNames, text);
+}
 
 }  // namespace dpost::server

@@ -80,7 +80,7 @@ struct EventRecord {
   std::string event_id;
   std::string item_id;
   EventCode code = EventCode::EMA;
-  std::string site;       // site code
+  std::string site;  // site code
   std::string site_name;
   UnixMillis occurred_at = 0;
   UnixMillis received_at = 0;
@@ -154,11 +154,11 @@ enum class ScanStatus {
 struct ScanOutcome {
   ScanStatus status = ScanStatus::recorded;
   std::string event_id;
-  std::optional<ItemSummary> item;  // current state of the item after the scan (when the item exists)
-  std::optional<EventRecord> event; // the stored event (recorded or duplicate)
-  std::vector<EventCode> allowed;   // for illegal_transition: codes allowed in the current state
-  std::string error_code;           // for refusals: stable snake_case code (e.g. "recipient_required")
-  std::string message;              // for refusals: an English sentence
+  std::optional<ItemSummary> item;   // current state of the item after the scan (when the item exists)
+  std::optional<EventRecord> event;  // the stored event (recorded or duplicate)
+  std::vector<EventCode> allowed;    // for illegal_transition: codes allowed in the current state
+  std::string error_code;            // for refusals: stable snake_case code (e.g. "recipient_required")
+  std::string message;               // for refusals: an English sentence
 };
 
 // Decides whether `actor` may record `scan` on the item (kind, origin, destination). Returns an English

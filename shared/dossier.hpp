@@ -55,7 +55,7 @@ struct NewDossierRequest {
   std::string office;  // site code of the one-stop office
   ServiceOption service = ServiceOption::both;
   std::optional<std::string> dossier_code;
-  std::optional<std::string> due_date;  // hẹn trả, "YYYY-MM-DD"
+  std::optional<std::string> due_date;     // hẹn trả, "YYYY-MM-DD"
   std::vector<DossierDocument> documents;  // "documents": [{"name", "kind", "count"}], at most 50
   std::optional<std::int64_t> fee_vnd;     // "fee_vnd": fees collected at pickup (phí, lệ phí), 0..100,000,000
 };
