@@ -4,6 +4,7 @@
 #include "bench_util.hpp"
 #include "http_client.hpp"
 #include "label_bench.hpp"
+#include "scanner_bench.hpp"
 #include "scan_load.hpp"
 #include "sqlite_baseline.hpp"
 #include "track_db.hpp"
@@ -35,6 +36,8 @@ constexpr const char* kUsage = R"(usage: dossier-bench COMMAND [OPTIONS]
       fills a --demo database with N items and ~11.5 events each for look-ups
   labels [--iterations N] [--seconds S]
       label rendering per format next to the bare ZXing encode of the same symbols, and the decode round trip
+  scanner [--repeat N] [--out DIR]
+      photo decoding: ours next to the bare ZXing call and zbarimg on the same generated images
 
 Load commands end with one line "result rate=R p50_us=A p99_us=B ok=N errors=E".
 )";
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (std::string_view(argv[1]) == "labels") return run_label_bench(argc, argv);
+  if (std::string_view(argv[1]) == "scanner") return run_scanner_bench(argc - 2, argv + 2);
   try {
     Args args(argc, argv, 2, {"reuse-only"});
     return dispatch(argv[1], args);

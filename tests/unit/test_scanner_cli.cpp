@@ -3,10 +3,12 @@
 // the build.
 #if __has_include("cli.hpp")
 
+#include "../scanner_corpus/label_corpus.hpp"
 #include "cli.hpp"
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -38,7 +40,7 @@ Run run(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("scanner cli: help exits 0 and lists the coming subcommands") {
+TEST_CASE("scanner cli: help exits 0 and lists the subcommands") {
   for (const auto& args : std::vector<std::vector<std::string>>{{}, {"--help"}, {"-h"}}) {
     const Run r = run(args);
     CHECK(r.code == 0);
@@ -51,8 +53,8 @@ TEST_CASE("scanner cli: help exits 0 and lists the coming subcommands") {
   }
 }
 
-TEST_CASE("scanner cli: unknown or not yet available subcommands exit 2 with one line on stderr") {
-  for (const char* command : {"frobnicate", "--bogus", "decode", "scan", "status", "sync"}) {
+TEST_CASE("scanner cli: unknown commands and bad usage exit 2 with one line on stderr") {
+  for (const char* command : {"frobnicate", "--bogus"}) {
     CAPTURE(command);
     const Run r = run({command});
     CHECK(r.code == 2);
@@ -60,6 +62,44 @@ TEST_CASE("scanner cli: unknown or not yet available subcommands exit 2 with one
     CHECK(r.err.find(command) != std::string::npos);
     CHECK(r.err.find('\n') == r.err.size() - 1);
   }
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"decode"},
+           {"decode", "--bogus", "x.png"},
+           {"scan", "--site", "BC-HN01", "x.png"},
+           {"scan", "--code", "XYZ", "--site", "BC-HN01", "x.png"},
+           {"scan", "--code", "EMH", "--site", "BC-HN01", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           {"sync", "--lang", "fr"}}) {
+    CAPTURE(args.front());
+    const Run r = run(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find('\n') == r.err.size() - 1);
+  }
+}
+
+TEST_CASE("scanner cli: decode prints one line per file in the documented forms") {
+  const std::string dir = "/tmp/dpost-scanner-cli-test";
+  std::filesystem::create_directories(dir);
+  const std::string label = dir + "/label.png";
+  const std::string blank = dir + "/blank.png";
+  const auto image =
+      dpost::scanner_corpus::render_label(dpost::scanner_corpus::corpus_id(3), dpost::scanner_corpus::corpus_url(3));
+  stbi_write_png(label.c_str(), image.width, image.height, 1, image.pixels.data(), image.width);
+  const dpost::scanner::GrayImage white(64, 48, 255);
+  stbi_write_png(blank.c_str(), white.width, white.height, 1, white.pixels.data(), white.width);
+
+  Run r = run({"decode", label});
+  CHECK(r.code == 0);
+  CHECK(r.out == label + ": " + dpost::scanner_corpus::corpus_id(3) + "\n");
+  r = run({"decode", label, blank});
+  CHECK(r.code == 1);
+  CHECK(r.out ==
+        label + ": " + dpost::scanner_corpus::corpus_id(3) + "\n" + blank + ": không tìm thấy mã / no code found\n");
+  r = run({"decode", "--json", label});
+  CHECK(r.code == 0);
+  CHECK(r.out ==
+        R"({"file":")" + label + R"(","ids":[")" + dpost::scanner_corpus::corpus_id(3) + R"("],"ignored":[]})" + "\n");
+  std::filesystem::remove_all(dir);
 }
 
 #endif  // __has_include("cli.hpp")
