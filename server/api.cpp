@@ -435,10 +435,12 @@ struct Api::Impl {
         options(std::move(o)),
         pool(options.workers),
         limiter(options.public_rate_per_minute),
-        context{storage, options, [this](const HttpRequest& r) { return authenticate(r); }} {
+        context{storage, options, [this](const HttpRequest& r) { return authenticate(r); },
+                [this](const HttpRequest& r) { check_public_rate(r); }} {
     add_routes();
     add_label_routes(router, context);
     add_device_routes(router, context);
+    add_page_routes(router, context);
   }
 
   Storage& storage;

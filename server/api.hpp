@@ -24,11 +24,13 @@ struct RouteContext {
   Storage& storage;
   const ApiOptions& options;
   std::function<Actor(const HttpRequest&)> authenticate;  // throws ApiError 401
+  std::function<void(const HttpRequest&)> check_public_rate;  // throws ApiError 429 with Retry-After
 };
 
 // Route files: each adds its routes to the table (called once by Api).
 void add_label_routes(Router& router, RouteContext& context);   // label_routes.cpp
 void add_device_routes(Router& router, RouteContext& context);  // device_routes.cpp
+void add_page_routes(Router& router, RouteContext& context);    // page_routes.cpp: citizen pages
 
 // Who may record which scan (design.md section 5): clerks postal events at their own post office (RES at the
 // office handing over the result); office staff RCV/RES at their own office, for items addressed to it.

@@ -4,6 +4,7 @@
 
 #include "item_id.hpp"
 #include "raster.hpp"
+#include "text.hpp"
 
 #include <ZXing/ImageView.h>
 #include <ZXing/ReadBarcode.h>
@@ -261,4 +262,23 @@ TEST_CASE("labels: the command line renders the same documents") {
                         log) == 0);
   CHECK(std::filesystem::file_size(pdf) > 1000);
   CHECK(run_server_tool({"receipt", "--db", server.db_path(), "--dossier", "999999", "--out", pdf}, log) != 0);
+}
+
+TEST_CASE("labels: the QR on the label opens the citizen's page for that item") {
+  ApiSession session(shared_demo_server());
+  const auto applicant = unique_applicant();
+  const auto item_id = create_dossier_item(session, "clerk1", applicant);
+  auto png = get_as(session, "clerk1", "/api/v1/items/" + item_id + "/label?format=png");
+  REQUIRE(png.status == 200);
+  const auto symbols = decode_png(png.body);
+  REQUIRE(symbols.qr.size() == 1);
+  // The QR holds {base}/t/{token}: follow it as a phone would.
+  const auto& url = symbols.qr[0];
+  const auto path = url.substr(url.find("/t/"));
+  auto page = session.client.get(path);
+  INFO(describe(page));
+  REQUIRE(page.status == 200);
+  CHECK(contains(page.body, dpost::ItemId::parse(item_id)->grouped()));
+  CHECK(contains(page.body, dpost::mask_name(applicant.name)));
+  for (const auto& personal : applicant.personal_strings()) CHECK_FALSE(contains(page.body, personal));
 }

@@ -1,0 +1,90 @@
+// The citizen's pages: the search box and the page behind the QR link. Server-rendered HTML, no personal data
+// beyond masked names with the token, and the same rate limit as the public API.
+#include "itest_common.hpp"
+
+#include "item_id.hpp"
+#include "text.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace dpost::test;
+using nlohmann::json;
+
+namespace {
+
+std::string token_path(ApiSession& session, const std::string& item_id) {
+  auto view = session.item("clerk1", item_id);
+  REQUIRE(view.status == 200);
+  return "/t/" + view.json()["tracking_token"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("citizen page: the QR link shows the journey and the masked name, nothing personal") {
+  ApiSession session(shared_demo_server());
+  Timeline timeline;
+  const auto applicant = unique_applicant();
+  const auto item_id = create_dossier_item(session, "clerk1", applicant);
+  record(session, "clerk1", scan_body(item_id, "EMA", kPostOffice1, timeline.next()));
+  record(session, "clerk1", scan_body(item_id, "EDD", kPostOffice1, timeline.next()));
+
+  auto page = session.client.get(token_path(session, item_id));
+  INFO(describe(page));
+  REQUIRE(page.status == 200);
+  CHECK(contains(page.headers["content-type"], "text/html"));
+  // The token in the URL must not leak to other sites.
+  CHECK(page.headers["referrer-policy"] == "no-referrer");
+  CHECK(contains(page.headers["content-security-policy"], "default-src 'none'"));
+  CHECK(contains(page.body, dpost::ItemId::parse(item_id)->grouped()));
+  CHECK(contains(page.body, "Đến trung tâm khai thác"));  // EDD in plain Vietnamese
+  CHECK(contains(page.body, "Bưu điện đã nhận gửi"));     // EMA
+  CHECK(contains(page.body, dpost::mask_name(applicant.name)));
+  for (const auto& personal : applicant.personal_strings()) CHECK_FALSE(contains(page.body, personal));
+
+  // A wrong token answers like an unknown one.
+  auto wrong = session.client.get("/t/AAAAAAAAAAAAAAAAAAAAAA");
+  CHECK(wrong.status == 404);
+  CHECK(contains(wrong.body, "Không tìm thấy"));
+}
+
+TEST_CASE("citizen page: the search box takes the number as printed, and never shows a name") {
+  ApiSession session(shared_demo_server());
+  const auto applicant = unique_applicant();
+  const auto item_id = create_dossier_item(session, "clerk1", applicant);
+  const auto grouped = dpost::ItemId::parse(item_id)->grouped();
+
+  std::string typed = grouped;
+  for (auto& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : typed) {
+    if (c == ' ') c = '+';  // a form submits spaces as '+'
+  }
+  auto found = session.client.get("/track?q=" + typed);
+  INFO(describe(found));
+  REQUIRE(found.status == 200);
+  CHECK(contains(found.body, grouped));
+  CHECK(contains(found.body, "Đã tạo"));
+  CHECK_FALSE(contains(found.body, dpost::mask_name(applicant.name)));
+  for (const auto& personal : applicant.personal_strings()) CHECK_FALSE(contains(found.body, personal));
+
+  auto typo = session.client.get("/track?q=" + with_bad_check_digit(item_id));
+  CHECK(typo.status == 422);
+  CHECK(contains(typo.body, "kiểm tra lại"));
+  CHECK(session.client.get("/track?q=" + unknown_item_id()).status == 404);
+  auto home = session.client.get("/");
+  CHECK(home.status == 200);
+  CHECK(contains(home.body, "action=\"/track\""));
+}
+
+TEST_CASE("citizen page: look-ups are rate limited per address like the public API") {
+  TestServer server({"--demo", "--public-rate", "3"});
+  HttpClient client(server.host(), server.port());
+  int limited = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = client.get("/track?q=" + unknown_item_id());
+    if (r.status == 429) {
+      ++limited;
+      CHECK_FALSE(r.headers["retry-after"].empty());
+    }
+  }
+  CHECK(limited >= 3);
+}
