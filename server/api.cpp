@@ -3,6 +3,7 @@
 #include "api_error.hpp"
 #include "auth.hpp"
 #include "json_writer.hpp"
+#include "route_util.hpp"
 #include "text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,7 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxJsonDepth = 32;
 constexpr std::size_t kMaxUsernameLength = 64;
 
 // ---------------------------------------------------------------- worker pool
@@ -115,29 +115,6 @@ class RateLimiter {
 };
 
 // ---------------------------------------------------------------- JSON helpers
-
-HttpResponse json_response(unsigned status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-json parse_body(const HttpRequest& req) {
-  // The body is parsed as JSON whatever Content-Type says: curl's -d sends form encoding by default, and a
-  // body that is not JSON is refused below with a clear 400 anyway.
-  if (req.body.empty()) throw bad_request("The request needs a JSON body.", "malformed_json");
-  // Depth is bounded before anything is built, so a deeply nested body cannot exhaust the stack.
-  json::parser_callback_t limit_depth = [](int depth, json::parse_event_t, json&) {
-    if (depth > kMaxJsonDepth) throw bad_request("The JSON body is nested too deeply.", "json_too_deep");
-    return true;
-  };
-  try {
-    return json::parse(req.body, limit_depth);
-  } catch (const json::parse_error& e) {
-    throw bad_request("The body is not valid JSON (at byte " + std::to_string(e.byte) + ").", "malformed_json");
-  }
-}
 
 const json& require_object(const json& body) {
   if (!body.is_object()) throw bad_request("The JSON body must be an object.", "malformed_request");
@@ -371,16 +348,6 @@ T unwrap(Outcome<T>& outcome) {
   return std::move(*outcome);
 }
 
-std::int64_t parse_id(std::string_view text) {
-  std::int64_t v = 0;
-  if (text.empty() || text.size() > 18) throw not_found("There is no dossier " + std::string(text) + ".");
-  for (char c : text) {
-    if (c < '0' || c > '9') throw not_found("There is no dossier " + std::string(text) + ".");
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
 ItemId parse_item_path(std::string_view text) {
   auto id = ItemId::parse(text);
   if (!id) throw unprocessable(std::string(to_code(id.error())), std::string(describe(id.error())));
@@ -528,7 +495,7 @@ struct Api::Impl {
   }
 
   void login(HttpRequest& req, Reply reply) {
-    const auto body = parse_body(req);
+    const auto body = parse_json_body(req);
     require_object(body);
     const auto username = require_string(body, "username");
     const auto password = require_string(body, "password");
@@ -583,7 +550,7 @@ struct Api::Impl {
   void create_site(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
     require_role(a, {Role::admin}, "manage sites");
-    const auto body = parse_body(req);
+    const auto body = parse_json_body(req);
     require_object(body);
     Site s;
     s.code = require_string(body, "code");
@@ -616,7 +583,7 @@ struct Api::Impl {
   void create_user(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
     require_role(a, {Role::admin}, "manage users");
-    const auto body = parse_body(req);
+    const auto body = parse_json_body(req);
     require_object(body);
     User u;
     u.username = require_string(body, "username");
@@ -659,7 +626,7 @@ struct Api::Impl {
   void create_dossier(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
     require_role(a, {Role::clerk, Role::office_staff}, "register dossiers");
-    const auto body = parse_body(req);
+    const auto body = parse_json_body(req);
     auto parsed = parse_new_dossier(body);
     if (auto* e = std::get_if<FieldError>(&parsed)) throw field_error(*e);
     auto request = std::get<NewDossierRequest>(std::move(parsed));
@@ -679,7 +646,7 @@ struct Api::Impl {
   void get_dossier(HttpRequest& req, const Reply& reply) {
     const auto a = authenticate(req);
     require_role(a, {Role::clerk, Role::office_staff, Role::supervisor, Role::admin}, "read dossiers");
-    auto d = storage.find_dossier(parse_id(req.param("id")));
+    auto d = storage.find_dossier(parse_path_id(req.param("id"), "dossier"));
     if (!d) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
     require_item_access(a, *d);
     reply(json_response(200, dossier_json(*d, a)));
@@ -688,7 +655,7 @@ struct Api::Impl {
   void create_result(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
     require_role(a, {Role::office_staff}, "create result items");
-    const auto id = parse_id(req.param("id"));
+    const auto id = parse_path_id(req.param("id"), "dossier");
     auto d = storage.find_dossier(id);
     if (!d) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
     if (d->office != a.site) throw forbidden("This dossier belongs to office " + d->office + ", not to yours.");
@@ -699,7 +666,7 @@ struct Api::Impl {
 
   void scan(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
-    const auto body = parse_body(req);
+    const auto body = parse_json_body(req);
     auto parsed = parse_scan(body);
     if (auto* e = std::get_if<FieldError>(&parsed)) throw field_error(*e);
     std::vector<ScanRequest> scans;
@@ -729,7 +696,7 @@ struct Api::Impl {
 
   void scan_batch(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
-    const auto body = parse_body(req);
+    const auto body = parse_json_body(req);
     require_object(body);
     auto events = body.find("events");
     if (events == body.end()) throw unprocessable("missing_field", "The field \"events\" is required.");

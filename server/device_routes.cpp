@@ -1,5 +1,6 @@
 #include "api.hpp"
 #include "api_error.hpp"
+#include "route_util.hpp"
 #include "text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -19,34 +20,6 @@ json device_json(const Device& d) {
   return j;
 }
 
-HttpResponse json_reply(unsigned status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-json parse_object(const HttpRequest& req) {
-  json body;
-  try {
-    body = req.body.empty() ? json::object() : json::parse(req.body);
-  } catch (const json::parse_error&) {
-    throw bad_request("The body is not valid JSON.", "malformed_json");
-  }
-  if (!body.is_object()) throw bad_request("The JSON body must be an object.", "malformed_request");
-  return body;
-}
-
-std::int64_t parse_device_id(std::string_view text) {
-  std::int64_t v = 0;
-  if (text.empty() || text.size() > 18) throw not_found("There is no device " + std::string(text) + ".");
-  for (char c : text) {
-    if (c < '0' || c > '9') throw not_found("There is no device " + std::string(text) + ".");
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
 }  // namespace
 
 // Scanner devices: a clerk or office staff member enrolls a device for themselves (an admin may enrol one for
@@ -55,7 +28,8 @@ void add_device_routes(Router& router, RouteContext& ctx) {
   router.add("POST", "/api/v1/devices", [&ctx](HttpRequest& req, Reply reply) {
     const auto actor = ctx.authenticate(req);
     if (actor.device_id) throw forbidden("A device token cannot enrol other devices: log in as a person.");
-    const auto body = parse_object(req);
+    const auto body = parse_json_body(req);
+    if (!body.is_object()) throw bad_request("The JSON body must be an object.", "malformed_request");
     auto name_it = body.find("name");
     if (name_it == body.end() || name_it->is_null()) {
       throw unprocessable("missing_field", "The field \"name\" is required (e.g. \"Máy quét quầy 1\").");
@@ -80,7 +54,7 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     ctx.storage.create_device(user_id, name, [reply](Outcome<DeviceIssued> r) {
       guarded(reply, [&] {
         if (r.has_error()) std::rethrow_exception(r.error());
-        reply(json_reply(201, {{"id", r->device.id}, {"token", r->token}, {"device", device_json(r->device)}}));
+        reply(json_response(201, {{"id", r->device.id}, {"token", r->token}, {"device", device_json(r->device)}}));
       });
     });
   });
@@ -91,12 +65,12 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     for (const auto& d : ctx.storage.list_devices()) {
       if (actor.role == Role::admin || d.username == actor.username) out.push_back(device_json(d));
     }
-    reply(json_reply(200, {{"devices", std::move(out)}}));
+    reply(json_response(200, {{"devices", std::move(out)}}));
   });
 
   router.add("POST", "/api/v1/devices/{id}/revoke", [&ctx](HttpRequest& req, Reply reply) {
     const auto actor = ctx.authenticate(req);
-    const auto id = parse_device_id(req.param("id"));
+    const auto id = parse_path_id(req.param("id"), "device");
     std::optional<Device> device;
     for (auto& d : ctx.storage.list_devices()) {
       if (d.id == id) device = std::move(d);
@@ -109,7 +83,7 @@ void add_device_routes(Router& router, RouteContext& ctx) {
       guarded(reply, [&] {
         if (r.has_error()) std::rethrow_exception(r.error());
         if (!device.revoked_at) device.revoked_at = now_millis();
-        reply(json_reply(200, {{"device", device_json(device)}}));
+        reply(json_response(200, {{"device", device_json(device)}}));
       });
     });
   });

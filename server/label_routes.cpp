@@ -5,6 +5,7 @@
 
 #include "api.hpp"
 #include "api_error.hpp"
+#include "route_util.hpp"
 #include "text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -79,15 +80,6 @@ int parse_dpi(const HttpRequest& req) {
     throw unprocessable("unsupported_dpi", "dpi must be 203 or 300 (the thermal printers' resolutions).");
   }
   return dpi;
-}
-
-std::int64_t parse_dossier_id(std::string_view text) {
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    throw not_found("There is no dossier " + std::string(text) + ".");
-  }
-  return id;
 }
 
 HttpResponse document(std::string body, std::string_view content_type, const std::string& filename) {
@@ -199,12 +191,7 @@ void add_label_routes(Router& router, RouteContext& context) {
   router.add("POST", "/api/v1/labels/sheet", [ctx](HttpRequest& req, Reply reply) {
     const auto actor = ctx->authenticate(req);
     require_staff(actor);
-    json body;
-    try {
-      body = json::parse(req.body);
-    } catch (const json::parse_error&) {
-      throw bad_request("The body is not valid JSON: send {\"items\": [\"EE123456785VN\", ...]}.", "malformed_json");
-    }
+    const json body = parse_json_body(req);
     if (!body.is_object() || !body.contains("items") || !body["items"].is_array()) {
       throw bad_request("The body must be {\"items\": [\"EE123456785VN\", ...]}.");
     }
@@ -238,7 +225,7 @@ void add_label_routes(Router& router, RouteContext& context) {
   router.add("GET", "/api/v1/dossiers/{id}/receipt", [ctx](HttpRequest& req, Reply reply) {
     const auto actor = ctx->authenticate(req);
     require_staff(actor);
-    const auto id = parse_dossier_id(req.param("id"));
+    const auto id = parse_path_id(req.param("id"), "dossier");
     auto dossier = ctx->storage.find_dossier(id);
     if (!dossier) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
     require_access(actor, *dossier);

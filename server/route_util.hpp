@@ -1,0 +1,24 @@
+#pragma once
+
+#include "http_types.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string_view>
+
+namespace dpost::server {
+
+// Helpers every route file shares, so that bodies are read and answers written the same way everywhere.
+
+// A JSON answer with `status`.
+HttpResponse json_response(unsigned status, const nlohmann::json& body);
+
+// The request body as JSON, whatever its Content-Type (curl -d sends form encoding). Malformed JSON is 400
+// malformed_json, nesting deeper than 32 levels 400 json_too_deep, an empty body 400.
+nlohmann::json parse_json_body(const HttpRequest& request);
+
+// A path id such as /dossiers/{id}: a positive decimal number, else 404 naming `what` ("dossier").
+std::int64_t parse_path_id(std::string_view text, std::string_view what);
+
+}  // namespace dpost::server
