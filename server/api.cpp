@@ -234,8 +234,8 @@ HttpResponse public_response(const PublicItemView& v, const CitizenDetails* deta
       .member("item_id", v.item_id)
       .member("kind", to_string(v.kind))
       .member("state", to_string(v.state))
-      .member("state_text", describe_vi(v.state))
-      .member("state_text_en", describe_en(v.state))
+      .member("state_text", describe_vi(v.kind, v.state))
+      .member("state_text_en", describe_en(v.kind, v.state))
       .member("procedure_name", v.procedure_name);
   if (!v.destination_name.empty()) w.member("destination", v.destination_name);
   if (details) {
@@ -753,8 +753,8 @@ struct Api::Impl {
     json j = {{"item_id", v->item_id},
               {"kind", to_string(v->kind)},
               {"state", to_string(v->state)},
-              {"state_text", describe_vi(v->state)},
-              {"state_text_en", describe_en(v->state)},
+              {"state_text", describe_vi(v->kind, v->state)},
+              {"state_text_en", describe_en(v->kind, v->state)},
               {"origin_site", v->origin_site},
               {"created_at", format_time(v->created_at)},
               {"tracking_token", v->tracking_token},

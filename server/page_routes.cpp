@@ -138,9 +138,9 @@ std::string item_page(const PublicItemView& v, const CitizenView* citizen) {
   b += " <span class=\"en\">";
   b += escape_html(kind_en(v.kind));
   b += "</span></div><p class=\"state\">";
-  b += escape_html(describe_vi(v.state));
+  b += escape_html(describe_vi(v.kind, v.state));
   b += "<br><span class=\"en\">";
-  b += escape_html(describe_en(v.state));
+  b += escape_html(describe_en(v.kind, v.state));
   b += "</span></p><p>Thủ tục <span class=\"en\">Procedure</span>: ";
   b += escape_html(v.procedure_name);
   if (!v.destination_name.empty()) {

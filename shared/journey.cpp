@@ -347,4 +347,14 @@ bool recorded_by_office(EventCode code) {
   return code == E::RCV || code == E::RES;
 }
 
+std::string_view describe_vi(ItemKind kind, ItemState state) {
+  if (state == ItemState::delivered && kind != ItemKind::dossier) return "Đã phát cho người nhận";
+  return describe_vi(state);
+}
+
+std::string_view describe_en(ItemKind kind, ItemState state) {
+  if (state == ItemState::delivered && kind != ItemKind::dossier) return "Delivered to the recipient";
+  return describe_en(state);
+}
+
 }  // namespace dpost

@@ -61,6 +61,10 @@ std::string_view describe_vi(EventCode code);
 std::string_view describe_en(EventCode code);
 std::string_view describe_vi(ItemState state);
 std::string_view describe_en(ItemState state);
+// The same, worded for the item's kind where it matters: a delivered dossier awaits the office's
+// confirmation, a delivered result is simply delivered.
+std::string_view describe_vi(ItemKind kind, ItemState state);
+std::string_view describe_en(ItemKind kind, ItemState state);
 
 // One row of the transition table: in `from`, event `code` on an item of `kind` leads to `to`.
 struct Transition {

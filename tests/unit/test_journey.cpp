@@ -222,3 +222,12 @@ TEST_CASE("journey: extra fields and roles") {
     CHECK(dpost::recorded_by_office(code) == (code == E::RCV || code == E::RES));
   }
 }
+
+TEST_CASE("journey: a delivered result is described as delivered, a delivered dossier as awaiting the office") {
+  using dpost::ItemKind;
+  using dpost::ItemState;
+  CHECK(dpost::describe_vi(ItemKind::dossier, ItemState::delivered) == dpost::describe_vi(ItemState::delivered));
+  CHECK(dpost::describe_vi(ItemKind::result, ItemState::delivered) == "Đã phát cho người nhận");
+  CHECK(dpost::describe_en(ItemKind::result, ItemState::delivered) == "Delivered to the recipient");
+  CHECK(dpost::describe_vi(ItemKind::result, ItemState::accepted) == dpost::describe_vi(ItemState::accepted));
+}
