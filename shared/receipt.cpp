@@ -31,7 +31,7 @@ constexpr Font kValueFont{3.4, false};
 
 class ReceiptWriter {
  public:
-  ReceiptWriter(cairo_t* cr, const ReceiptData& r) : cr_(cr), c_(cr, false), r_(r) {}
+  ReceiptWriter(cairo_t* cr, const ReceiptData& r) : cr_(cr), c_(cr, label_detail::CairoTarget::vector), r_(r) {}
 
   void draw() {
     header();

@@ -88,6 +88,33 @@ TEST_CASE("label: every format renders, PNG is a 1-bit PNG with the printer's dp
   CHECK(pdf.find("/FontFile2") != std::string::npos);  // the font subset is embedded
 }
 
+TEST_CASE("label: the 1-bit PNG is ink exactly where coverage is at least 50 %") {
+  // Widths around a multiple of 8 (the packing works 8 pixels at a time), a stride wider than the row, and
+  // coverage values on both sides of the threshold.
+  for (int width : {1, 7, 8, 9, 16, 61, 799}) {
+    CAPTURE(width);
+    const int height = 5, stride = width + 11;
+    std::vector<std::uint8_t> coverage(static_cast<std::size_t>(stride * height), 200);
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        coverage[static_cast<std::size_t>(y * stride + x)] = static_cast<std::uint8_t>((x * 37 + y * 101) % 256);
+      }
+    }
+    const auto image = decode_png_gray(encode_png_1bit(coverage.data(), width, height, stride, 203));
+    REQUIRE(image.has_value());
+    REQUIRE(image->width == width);
+    REQUIRE(image->height == height);
+    int wrong = 0;
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        const bool ink = coverage[static_cast<std::size_t>(y * stride + x)] >= 128;
+        wrong += (image->pixels[static_cast<std::size_t>(y * width + x)] == 0) != ink ? 1 : 0;
+      }
+    }
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("label: rendering is deterministic") {
   const auto label = sample_label();
   CHECK(render_label(label, LabelFormat::svg) == render_label(label, LabelFormat::svg));
