@@ -114,6 +114,67 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
+// ---------------------------------------------------------------- login throttling
+
+// Slows password guessing: after kMaxFailures failed logins within kWindow for one account (or kMaxAddressFailures
+// from one address), further attempts are refused with 429 until the window has passed, whatever the password.
+// Kept in memory: a restart forgets it, which only ever helps a legitimate user.
+class LoginThrottle {
+ public:
+  static constexpr int kMaxFailures = 5;
+  static constexpr int kMaxAddressFailures = 20;
+  static constexpr double kWindowSeconds = 15 * 60;
+
+  // 0 when the attempt may go on, otherwise the seconds to wait.
+  int check(const std::string& username, const std::string& address) {
+    const double now = seconds_now();
+    std::lock_guard lock(mutex_);
+    return std::max(wait(accounts_, username, kMaxFailures, now), wait(addresses_, address, kMaxAddressFailures, now));
+  }
+  void failed(const std::string& username, const std::string& address) {
+    const double now = seconds_now();
+    std::lock_guard lock(mutex_);
+    if (accounts_.size() + addresses_.size() > 100000) {
+      prune(accounts_, now);
+      prune(addresses_, now);
+    }
+    bump(accounts_[username], now);
+    bump(addresses_[address], now);
+  }
+  void succeeded(const std::string& username) {
+    std::lock_guard lock(mutex_);
+    accounts_.erase(username);
+  }
+
+ private:
+  struct Window {
+    int failures = 0;
+    double started = 0;
+  };
+  using Table = std::unordered_map<std::string, Window>;
+
+  static double seconds_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  static void bump(Window& w, double now) {
+    if (w.failures == 0 || now - w.started > kWindowSeconds) w = Window{0, now};
+    ++w.failures;
+  }
+  static int wait(const Table& table, const std::string& key, int limit, double now) {
+    auto it = table.find(key);
+    if (it == table.end() || it->second.failures < limit) return 0;
+    const double left = kWindowSeconds - (now - it->second.started);
+    return left > 0 ? static_cast<int>(left) + 1 : 0;
+  }
+  static void prune(Table& table, double now) {
+    std::erase_if(table, [now](const auto& kv) { return now - kv.second.started > kWindowSeconds; });
+  }
+
+  std::mutex mutex_;
+  Table accounts_;
+  Table addresses_;
+};
+
 // ---------------------------------------------------------------- JSON helpers
 
 const json& require_object(const json& body) {
@@ -415,6 +476,7 @@ struct Api::Impl {
   Router router;
   WorkerPool pool;
   RateLimiter limiter;
+  LoginThrottle login_throttle;
   RouteContext context;
 
   // --- auth
@@ -502,6 +564,12 @@ struct Api::Impl {
     if (username.size() > kMaxUsernameLength || password.size() > 1024) {
       throw ApiError(401, "invalid_credentials", "Wrong username or password.");
     }
+    if (int wait = login_throttle.check(username, req.remote_address); wait > 0) {
+      ApiError e(429, "too_many_attempts",
+                 "Too many failed logins: try again in " + std::to_string((wait + 59) / 60) + " minutes.");
+      e.headers.emplace_back("Retry-After", std::to_string(wait));
+      throw e;
+    }
     auto login = storage.find_login(username);
     bool ok = false;
     if (login && login->user.active) {
@@ -509,7 +577,11 @@ struct Api::Impl {
     } else {
       verify_password_dummy(password);
     }
-    if (!ok) throw ApiError(401, "invalid_credentials", "Wrong username or password.");
+    if (!ok) {
+      login_throttle.failed(username, req.remote_address);
+      throw ApiError(401, "invalid_credentials", "Wrong username or password.");
+    }
+    login_throttle.succeeded(username);
     auto user = login->user;
     storage.create_session(user.id, options.session_ttl_ms, [reply, user](Outcome<SessionInfo> r) {
       guarded(reply, [&] {
