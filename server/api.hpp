@@ -23,7 +23,7 @@ struct ApiOptions {
 struct RouteContext {
   Storage& storage;
   const ApiOptions& options;
-  std::function<Actor(const HttpRequest&)> authenticate;  // throws ApiError 401
+  std::function<Actor(const HttpRequest&)> authenticate;      // throws ApiError 401
   std::function<void(const HttpRequest&)> check_public_rate;  // throws ApiError 429 with Retry-After
 };
 

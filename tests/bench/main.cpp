@@ -4,8 +4,8 @@
 #include "bench_util.hpp"
 #include "http_client.hpp"
 #include "label_bench.hpp"
-#include "scanner_bench.hpp"
 #include "scan_load.hpp"
+#include "scanner_bench.hpp"
 #include "sqlite_baseline.hpp"
 #include "track_db.hpp"
 
