@@ -1,10 +1,14 @@
 #include "api.hpp"
 #include "api_error.hpp"
+#include "embedded_file.hpp"
 #include "text.hpp"
 
 #include <string>
 
 namespace dpost::server {
+
+std::span<const dpost::EmbeddedFile> web_files();  // generated from server/web/*
+
 namespace {
 
 // Pages for citizens, rendered on the server: they work without JavaScript on a slow phone connection, carry
@@ -194,9 +198,51 @@ std::string not_found_page(std::string_view query, std::string_view message_vi, 
   return page("Không tìm thấy / Not found", b);
 }
 
+const EmbeddedFile* find_web_file(std::string_view name) {
+  for (const auto& f : web_files()) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::string_view content_type_for(std::string_view name) {
+  if (name.ends_with(".html")) return "text/html; charset=utf-8";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  return "application/octet-stream";
+}
+
+// Staff pages: scripts and styles come only from this server; PDFs open from blob: URLs.
+HttpResponse staff_page(const EmbeddedFile& file) {
+  HttpResponse r;
+  r.content_type = std::string(content_type_for(file.name));
+  r.body = std::string(file.text);
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+                         "frame-ancestors 'none'");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
 }  // namespace
 
 void add_page_routes(Router& router, RouteContext& ctx) {
+  // The one-stop office desk (USB barcode scanner input); static, the data comes from the API.
+  router.add(
+      "GET", "/desk", [](HttpRequest&, Reply reply) { reply(staff_page(*find_web_file("desk.html"))); },
+      Exec::inline_io);
+  router.add(
+      "GET", "/assets/{name}",
+      [](HttpRequest& req, Reply reply) {
+        const auto name = req.param("name");
+        const auto* file = name.ends_with(".html") ? nullptr : find_web_file(name);
+        if (!file) throw not_found("There is no asset " + std::string(name) + ".");
+        reply(staff_page(*file));
+      },
+      Exec::inline_io);
+
   router.add(
       "GET", "/",
       [](HttpRequest&, Reply reply) {

@@ -1,0 +1,79 @@
+// Browser test: the one-stop desk page receives an item typed by a USB barcode scanner (the id, then Enter,
+// into the focused field), with keyboard-only use from login to receipt, and refuses one that has not arrived.
+// Usage: node desk_test.mjs DOSSIER_SERVER SCREENSHOT_DIR
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import path from "node:path";
+import { launchBrowser, openPage, startServer } from "./cdp.mjs";
+
+const [serverBin, shotDir] = process.argv.slice(2);
+const server = await startServer(serverBin);
+let browser;
+let failed = false;
+try {
+  // An item the post has delivered to the office MC-HN-BD, and one still at the citizen's door.
+  const clerk = (await server.api("POST", "/api/v1/login", { username: "clerk1", password: "demo" })).data.token;
+  const body = {
+    procedure: { code: "1.005129", name: "Cấp phiếu lý lịch tư pháp" },
+    applicant: { name: "Đỗ Thị Lan", phone: "0911222333", address: "Ba Đình, Hà Nội", id_number: "001190000099" },
+    office: "MC-HN-BD", service: "both",
+  };
+  const delivered = (await server.api("POST", "/api/v1/dossiers", body, clerk)).data.items[0].item_id;
+  const waiting = (await server.api("POST", "/api/v1/dossiers", body, clerk)).data.items[0].item_id;
+  let t = Date.now() - 3600_000;
+  for (const code of ["EMA", "EMG", "EDG", "EMI"]) {
+    t += 60_000;
+    const r = await server.api("POST", "/api/v1/scans", {
+      event_id: crypto.randomUUID(), item_id: delivered, code, site: "BC-HN01", occurred_at: new Date(t).toISOString(),
+    }, clerk);
+    assert.equal(r.status, 201, `${code}: ${JSON.stringify(r.data)}`);
+  }
+
+  browser = await launchBrowser();
+  const page = await openPage(browser.cdp, `${server.base}/desk`);
+  await page.waitFor("!document.getElementById('login-view').hidden", "the login form");
+  // Keyboard only: the username field has the focus; Tab to the password; Enter submits.
+  assert.equal(await page.eval("document.activeElement.id"), "username");
+  await page.type("staff1");
+  await page.eval("document.getElementById('password').focus()");
+  await page.type("demo");
+  await page.pressEnter();
+  await page.waitFor("!document.getElementById('desk-view').hidden", "the desk after login");
+  assert.equal(await page.eval("document.activeElement.id"), "scan", "the scan field has the focus after login");
+
+  // The USB scanner types the id as printed (with spaces) and Enter.
+  const printed = `${delivered.slice(0, 2)} ${delivered.slice(2, 5)} ${delivered.slice(5, 8)} ${delivered.slice(8, 11)} ${delivered.slice(11)}`;
+  await page.type(printed);
+  await page.pressEnter();
+  await page.waitFor("document.getElementById('feedback').className.includes('ok')", "the green confirmation");
+  assert.match(await page.eval("document.getElementById('feedback').textContent"), /Đã nhận/);
+  assert.equal(await page.eval("document.activeElement.id"), "scan", "focus returns to the scan field");
+  await page.screenshot(path.join(shotDir, "desk-received.png"));
+
+  const staff = (await server.api("POST", "/api/v1/login", { username: "staff1", password: "demo" })).data.token;
+  const item = await server.api("GET", `/api/v1/items/${delivered}`, null, staff);
+  assert.equal(item.data.state, "received", "the server recorded the receipt");
+  assert.equal(item.data.events.at(-1).code, "RCV");
+
+  // An item that has not arrived: red, with the reason in Vietnamese, nothing recorded.
+  await page.type(waiting);
+  await page.pressEnter();
+  await page.waitFor("document.getElementById('feedback').className.includes('fail')", "the red refusal");
+  assert.match(await page.eval("document.getElementById('feedback').textContent"), /Chưa thể xác nhận/);
+  await page.screenshot(path.join(shotDir, "desk-refused.png"));
+  assert.equal((await server.api("GET", `/api/v1/items/${waiting}`, null, staff)).data.events.length, 0);
+
+  // Every input has a label.
+  const unlabelled = await page.eval(
+    "[...document.querySelectorAll('input')].filter(i => !document.querySelector(`label[for=\"${i.id}\"]`) && !i.closest('label')).length");
+  assert.equal(unlabelled, 0, "inputs without a label");
+  console.log("desk page: 1 receipt confirmed by keyboard, 1 refused; screenshots in", shotDir);
+} catch (e) {
+  failed = true;
+  console.error("desk page test failed:", e);
+} finally {
+  if (browser) await browser.close();
+  server.stop();
+}
+console.log(failed ? "0 passed, 1 failed" : "1 passed, 0 failed");
+process.exit(failed ? 1 : 0);
