@@ -332,3 +332,63 @@ TEST_CASE("scanner e2e: an unknown or revoked token keeps the scans queued with 
   CHECK(contains(after.err, "revoked"));
   CHECK(status_json(enrolled, device_outbox)["pending"] == 1);
 }
+
+namespace {
+
+// The item's real label as the API renders it: what a clerk photographs.
+std::string label_png(ApiSession& session, const std::string& item_id) {
+  auto png = session.client.get("/api/v1/items/" + item_id + "/label?format=png", session.token("clerk1"));
+  REQUIRE(png.status == 200);
+  return png.body;
+}
+
+int event_count(ApiSession& session, const std::string& item_id) {
+  auto view = session.item("clerk1", item_id);
+  REQUIRE(view.status == 200);
+  return static_cast<int>(view.json()["events"].size());
+}
+
+}  // namespace
+
+TEST_CASE("scanner e2e: photos of labels, given as files, become one event each") {
+  TestServer server({"--demo"});
+  ApiSession session(server);
+  TempDir dir;
+  const auto items = make_items(session, 2);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::ofstream(dir.file("label" + std::to_string(i) + ".png"), std::ios::binary) << label_png(session, items[i]);
+  }
+  auto run = scanner({"scan", "--code", "EMA", "--site", "BC-HN01", dir.file("label0.png"), dir.file("label1.png"),
+                      "--outbox", dir.file("outbox.db"), "--server", url(server), "--device-token",
+                      session.token("clerk1"), "--lang", "en"},
+                     dir);
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 0);
+  for (const auto& id : items) CHECK(event_count(session, id) == 1);
+  check_each_once(session, items, dir.file("outbox.db"));
+}
+
+TEST_CASE("scanner e2e: a photo dropped into the watched folder is scanned and sent") {
+  TestServer server({"--demo"});
+  ApiSession session(server);
+  TempDir dir;
+  const auto item = make_items(session, 1).at(0);
+  fs::create_directories(dir.path / "drop");
+  const pid_t pid = spawn_scanner({"scan", "--code", "EMA", "--site", "BC-HN01", "--watch", dir.file("drop"),
+                                   "--outbox", dir.file("outbox.db"), "--server", url(server), "--device-token",
+                                   session.token("clerk1")},
+                                  "", dir, "watch");
+  // A camera app writes the photo into the folder while the scanner watches it.
+  std::ofstream(dir.file("drop/IMG_0001.png"), std::ios::binary) << label_png(session, item);
+  bool arrived = false;
+  for (int i = 0; i < 300 && !arrived; ++i) {  // generous: up to 30 s on a loaded machine
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    arrived = event_count(session, item) == 1;
+  }
+  kill(pid, SIGTERM);
+  auto run = finish(pid, dir, "watch");
+  INFO(run.out << run.err);
+  CHECK(arrived);
+  CHECK(event_count(session, item) == 1);
+  CHECK_FALSE(fs::exists(dir.file("drop/IMG_0001.png")));  // moved out of the drop folder once processed
+}
