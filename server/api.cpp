@@ -1,8 +1,10 @@
 #include "api.hpp"
 
+#include "access_log.hpp"
 #include "api_error.hpp"
 #include "auth.hpp"
 #include "json_writer.hpp"
+#include "metrics.hpp"
 #include "route_util.hpp"
 #include "text.hpp"
 
@@ -457,6 +459,21 @@ ScanPolicy default_scan_policy() {
 
 // ---------------------------------------------------------------- the API
 
+// Metrics, the access log and the route pattern of every handler. Shared by pointer with every wrapped Reply:
+// a storage callback may complete a request after a hard stop, when the Api itself is gone.
+struct Instruments {
+  Metrics metrics;
+  AccessLog access_log;
+  bool log_requests = true;
+  // Filled once after every route was added, read without a lock afterwards.
+  std::unordered_map<const Handler*, std::string> route_patterns;
+
+  std::string_view route_of(const Handler* handler) const {
+    auto it = route_patterns.find(handler);
+    return it == route_patterns.end() ? std::string_view("-") : std::string_view(it->second);
+  }
+};
+
 struct Api::Impl {
   Impl(Storage& s, ApiOptions o)
       : storage(s),
@@ -469,6 +486,18 @@ struct Api::Impl {
     add_label_routes(router, context);
     add_device_routes(router, context);
     add_page_routes(router, context);
+    instruments->log_requests = options.log_requests;
+    for (auto status :
+         {ScanStatus::recorded, ScanStatus::duplicate, ScanStatus::illegal_transition, ScanStatus::event_id_conflict,
+          ScanStatus::unknown_item, ScanStatus::forbidden, ScanStatus::invalid}) {
+      instruments->metrics.declare_scan_outcome(scan_outcome_name(status));
+    }
+    // The Router's Match gives the handler, not the pattern; a pattern matched as a path ("{item_id}" is a valid
+    // segment) finds its own route, since literal segments win over parameters.
+    for (const auto& info : router.routes()) {
+      auto match = router.match(info.method, info.pattern);
+      if (match.handler) instruments->route_patterns.emplace(match.handler, info.pattern);
+    }
   }
 
   Storage& storage;
@@ -478,6 +507,7 @@ struct Api::Impl {
   RateLimiter limiter;
   LoginThrottle login_throttle;
   RouteContext context;
+  std::shared_ptr<Instruments> instruments = std::make_shared<Instruments>();
 
   // --- auth
 
@@ -525,6 +555,11 @@ struct Api::Impl {
   void add_routes() {
     router.add(
         "GET", "/healthz", [this](HttpRequest&, Reply reply) { healthz(reply); }, Exec::inline_io);
+    // While draining, HttpServer answers /readyz itself (503 draining) before it reaches this handler.
+    router.add(
+        "GET", "/readyz", [this](HttpRequest&, Reply reply) { readyz(reply); }, Exec::inline_io);
+    router.add(
+        "GET", "/metrics", [this](HttpRequest&, Reply reply) { metrics(reply); }, Exec::inline_io);
     router.add("POST", "/api/v1/login", [this](HttpRequest& r, Reply reply) { login(r, std::move(reply)); });
     router.add("POST", "/api/v1/logout", [this](HttpRequest& r, Reply reply) { logout(r, std::move(reply)); });
     router.add("GET", "/api/v1/me", [this](HttpRequest& r, Reply reply) { me(r, reply); });
@@ -554,6 +589,22 @@ struct Api::Impl {
     } else {
       reply(error_response(503, "storage_unavailable", "The database does not answer."));
     }
+  }
+
+  void readyz(const Reply& reply) {
+    if (storage.healthy()) {
+      reply(json_response(200, {{"status", "ready"}}));
+    } else {
+      reply(error_response(503, "storage_unavailable", "The database does not answer."));
+    }
+  }
+
+  void metrics(const Reply& reply) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = instruments->metrics.render();
+    r.headers.emplace_back("Cache-Control", "no-store");
+    reply(std::move(r));
   }
 
   void login(HttpRequest& req, Reply reply) {
@@ -740,13 +791,17 @@ struct Api::Impl {
     const auto a = authenticate(req);
     const auto body = parse_json_body(req);
     auto parsed = parse_scan(body);
-    if (auto* e = std::get_if<FieldError>(&parsed)) throw field_error(*e);
+    if (auto* e = std::get_if<FieldError>(&parsed)) {
+      instruments->metrics.count_scan(scan_outcome_name(ScanStatus::invalid));
+      throw field_error(*e);
+    }
     std::vector<ScanRequest> scans;
     scans.push_back(std::get<ScanRequest>(std::move(parsed)));
-    storage.record_scans(a, std::move(scans), clock_offset(body), [reply](Outcome<std::vector<ScanOutcome>> r) {
+    auto on_done = [reply, instruments = instruments](Outcome<std::vector<ScanOutcome>> r) {
       guarded(reply, [&] {
         auto outcomes = unwrap(r);
         const auto& o = outcomes.at(0);
+        instruments->metrics.count_scan(scan_outcome_name(o.status));
         const auto status = scan_http_status(o.status);
         if (status >= 400) {
           auto err = scan_error_json(o);
@@ -763,7 +818,8 @@ struct Api::Impl {
         if (o.item) out["item"] = item_summary_json(*o.item);
         reply(json_response(status, out));
       });
-    });
+    };
+    storage.record_scans(a, std::move(scans), clock_offset(body), std::move(on_done));
   }
 
   void scan_batch(HttpRequest& req, Reply reply) {
@@ -790,6 +846,7 @@ struct Api::Impl {
                   {"error", {{"code", e->code}, {"message", e->message}}}};
         if (ev.is_object() && ev.contains("event_id") && ev["event_id"].is_string()) r["event_id"] = ev["event_id"];
         (*results)[i] = std::move(r);
+        instruments->metrics.count_scan(scan_outcome_name(ScanStatus::invalid));
       } else {
         valid.emplace_back(i, std::get<ScanRequest>(std::move(parsed)));
       }
@@ -803,10 +860,12 @@ struct Api::Impl {
       scans.push_back(std::move(s));
     }
     storage.record_scans(a, std::move(scans), clock_offset(body),
-                         [reply, results, positions = std::move(positions)](Outcome<std::vector<ScanOutcome>> r) {
+                         [reply, results, positions = std::move(positions),
+                          instruments = instruments](Outcome<std::vector<ScanOutcome>> r) {
                            guarded(reply, [&] {
                              auto outcomes = unwrap(r);
                              for (std::size_t k = 0; k < outcomes.size(); ++k) {
+                               instruments->metrics.count_scan(scan_outcome_name(outcomes[k].status));
                                (*results)[positions[k]] = scan_result_json(outcomes[k]);
                              }
                              reply(json_response(200, {{"results", std::move(*results)}}));
@@ -863,8 +922,24 @@ struct Api::Impl {
     reply(public_response(*v, &details));
   }
 
-  void dispatch(HttpRequest&& request, Reply reply) {
+  // Wraps `reply` so that the answer is counted, timed and logged under the route pattern (never the raw path,
+  // which carries QR tokens and item ids) when it is produced, on whichever thread produces it.
+  Reply instrument(std::string_view route, const HttpRequest& request, Reply reply) const {
+    return [instruments = instruments, route, method = method_label(request.method), remote = request.remote_address,
+            start = std::chrono::steady_clock::now(), reply = std::move(reply)](HttpResponse response) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      instruments->metrics.observe_request(route, method, response.status, seconds);
+      if (instruments->log_requests) {
+        instruments->access_log.write({method, route, response.status, seconds * 1000, response.body.size(), remote});
+      }
+      reply(std::move(response));
+    };
+  }
+
+  void dispatch(HttpRequest&& request, Reply original_reply) {
     auto match = router.match(request.method, request.path);
+    Reply reply =
+        instrument(match.handler ? instruments->route_of(match.handler) : "-", request, std::move(original_reply));
     if (!match.handler) {
       if (match.method_mismatch) {
         auto r = error_response(405, "method_not_allowed", request.method + " is not allowed here.");

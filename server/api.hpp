@@ -16,6 +16,7 @@ struct ApiOptions {
   UnixMillis session_ttl_ms = 12LL * 60 * 60 * 1000;      // a working day plus margin
   std::size_t workers = 4;                                // threads for blocking work (hashing, queries)
   std::size_t max_batch_events = 500;                     // scans per POST /scans/batch
+  bool log_requests = true;                               // one JSON line per request on stderr
 };
 
 // What route files other than api.cpp get: storage, options, authentication, the worker-pool dispatch is

@@ -53,6 +53,7 @@ struct SharedState {
   const HttpServerOptions options;
   const Dispatch dispatch;
   std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> requests_in_progress{0};
 
   std::mutex mutex;  // guards everything below
   std::unordered_map<std::string, std::size_t> connections_per_address;
@@ -88,6 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
         admitted_(admitted) {}
 
   ~Session() {
+    set_busy(false);
     std::lock_guard lock(shared_->mutex);
     if (admitted_) {
       --shared_->connections;
@@ -143,7 +145,19 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Counts this connection in requests_in_progress while a request is between its first byte and its answer.
+  void set_busy(bool busy) {
+    if (busy == busy_) return;
+    busy_ = busy;
+    if (busy) {
+      shared_->requests_in_progress.fetch_add(1);
+    } else {
+      shared_->requests_in_progress.fetch_sub(1);
+    }
+  }
+
   void wait_for_request() {
+    set_busy(false);
     state_ = State::idle;
     if (stopping_) {
       close();
@@ -173,6 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_header() {
     state_ = State::reading;
+    set_busy(true);
     // A fresh parser per message: limits and parse state must not leak from the previous request.
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
@@ -251,6 +266,14 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote_address = remote_address_;
 
     Reply reply = make_reply();
+    // A draining server is not ready, whatever the dispatcher would say: answered here because only the
+    // server knows (the dispatcher is built before the server and holds no reference to it).
+    if (shared_->stopping && request.path == "/readyz" && request.method == "GET") {
+      auto response = error_response(503, "draining", "The server is shutting down: send requests elsewhere.");
+      response.close = true;
+      reply(std::move(response));
+      return;
+    }
     try {
       shared_->dispatch(std::move(request), reply);
     } catch (...) {
@@ -319,6 +342,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_write(beast::error_code ec, std::size_t /*bytes*/) {
+    set_busy(false);
     response_.reset();
     if (ec) {
       close();
@@ -361,6 +385,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void close() {
+    set_busy(false);
     state_ = State::closing;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -377,6 +402,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t id_ = 0;
   State state_ = State::idle;
   bool stopping_ = false;
+  bool busy_ = false;
   bool keep_alive_ = false;
   bool must_close_ = false;    // a protocol error or refusal: this is the last answer
   bool unread_input_ = false;  // the client may still be sending: drain before closing
@@ -589,6 +615,14 @@ void HttpServer::run() {
 
 void HttpServer::stop() {
   impl_->stop();
+}
+
+bool HttpServer::draining() const {
+  return impl_->shared->stopping;
+}
+
+std::size_t HttpServer::requests_in_progress() const {
+  return impl_->shared->requests_in_progress;
 }
 
 }  // namespace dpost::server

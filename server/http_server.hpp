@@ -41,6 +41,14 @@ class HttpServer {
   void run();
   void stop();  // thread-safe, idempotent
 
+  // True once a graceful shutdown began (stop() or a signal). From then on the server answers GET /readyz
+  // itself with 503 "draining" without calling the dispatcher, so a load balancer stops sending traffic to
+  // it; until then /readyz goes to the dispatcher like any request. Note that a drain also closes the
+  // listener, so only requests already arriving on open connections see that 503.
+  bool draining() const;
+  // Requests being read, served or written right now (for tests and diagnostics).
+  std::size_t requests_in_progress() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

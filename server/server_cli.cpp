@@ -5,9 +5,11 @@
 #include "demo_data.hpp"
 #include "http_server.hpp"
 #include "label_routes.hpp"
+#include "notify.hpp"
 #include "sqlite_storage.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -40,8 +42,14 @@ serve options:
   --demo                    fill a NEW database with demo sites, logins (password "demo") and dossiers
   --public-base-url URL     base of the tracking links printed in QR codes (default http://HOST:PORT)
   --public-rate N           public look-ups per minute per client address (default 120; 0 = no limit)
+  --log-requests on|off     one JSON line per request on stderr (default on)
   --io-threads N            network threads (default: number of cores)
   --workers N               threads for blocking work such as password hashing (default 4)
+  --notify-file FILE        where citizen SMS messages are written, one JSON line each, mode 0600 (the SMS
+                            gateway stand-in; default DB.messages.log)
+  --webhook-url URL         POST each notified event to the one-stop system (http:// only), signed
+  --webhook-secret SECRET   HMAC-SHA256 key for X-Dossier-Signature (or env DPOST_WEBHOOK_SECRET; required
+                            with --webhook-url)
   --help, --version
 )";
 
@@ -52,9 +60,23 @@ struct Args {
 };
 
 // Flags that take a value; anything else unknown is an error (a typo must not silently change behaviour).
-const std::vector<std::string> kValueFlags = {
-    "--listen",   "--db",   "--public-base-url", "--public-rate", "--io-threads", "--workers", "--to",
-    "--username", "--item", "--dossier",         "--format",      "--dpi",        "--out"};
+const std::vector<std::string> kValueFlags = {"--listen",
+                                              "--db",
+                                              "--public-base-url",
+                                              "--public-rate",
+                                              "--io-threads",
+                                              "--workers",
+                                              "--to",
+                                              "--username",
+                                              "--item",
+                                              "--dossier",
+                                              "--format",
+                                              "--dpi",
+                                              "--out",
+                                              "--notify-file",
+                                              "--webhook-url",
+                                              "--webhook-secret",
+                                              "--log-requests"};
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
   Args a;
@@ -137,10 +159,33 @@ int serve(const Args& a) {
     if (!n) return fail("--workers takes 1..256");
     api_options.workers = static_cast<std::size_t>(*n);
   }
+  if (a.values.count("--log-requests")) {
+    const auto& v = a.values.at("--log-requests");
+    if (v != "on" && v != "off") return fail("--log-requests takes on or off");
+    api_options.log_requests = v == "on";
+  }
   if (a.values.count("--public-rate")) {
     auto n = parse_count(a.values.at("--public-rate"), 0, 100'000'000);
     if (!n) return fail("--public-rate takes a number of look-ups per minute (0 = no limit)");
     api_options.public_rate_per_minute = *n;
+  }
+
+  // Notifications: citizen messages always go to the messages file; the webhook only when configured.
+  const std::string notify_file = a.values.count("--notify-file") ? a.values.at("--notify-file") : db + ".messages.log";
+  std::optional<WebhookTarget> webhook;
+  std::string webhook_secret;
+  if (a.values.count("--webhook-url")) {
+    webhook = parse_webhook_url(a.values.at("--webhook-url"));
+    if (!webhook) return fail("--webhook-url takes http://HOST[:PORT]/PATH (https is not supported)");
+    if (a.values.count("--webhook-secret")) {
+      webhook_secret = a.values.at("--webhook-secret");
+    } else if (const char* env = std::getenv("DPOST_WEBHOOK_SECRET")) {
+      webhook_secret = env;
+    }
+    // Never echo the secret: messages name the flag only.
+    if (webhook_secret.empty()) return fail("--webhook-url needs --webhook-secret (or DPOST_WEBHOOK_SECRET)");
+  } else if (a.values.count("--webhook-secret")) {
+    return fail("--webhook-secret is only used with --webhook-url");
   }
 
   std::unique_ptr<Storage> storage;
@@ -158,6 +203,14 @@ int serve(const Args& a) {
     }
   }
 
+  std::unique_ptr<Notifier> notifier;
+  {
+    std::map<NotificationChannel, std::unique_ptr<Sender>> senders;
+    senders[NotificationChannel::citizen] = std::make_unique<FileSender>(notify_file);
+    if (webhook) senders[NotificationChannel::webhook] = make_webhook_sender(*webhook, webhook_secret);
+    notifier = std::make_unique<Notifier>(*storage, std::move(senders));
+  }
+
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   try {
@@ -169,6 +222,12 @@ int serve(const Args& a) {
     const std::string host = http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host;
     const std::string url = "http://" + host + ":" + std::to_string(server->port());
     api_options.public_base_url = a.values.count("--public-base-url") ? a.values.at("--public-base-url") : url;
+    NotificationConfig notify_config;
+    notify_config.citizen = true;
+    notify_config.webhook = webhook.has_value();
+    notify_config.public_base_url = api_options.public_base_url;
+    notify_config.on_queued = notifier->waker();
+    storage->configure_notifications(std::move(notify_config));
     api = std::make_unique<Api>(*storage, api_options);
     api_ptr = api.get();
     std::cout << "dossier-server listening on " << url << std::endl;
@@ -186,6 +245,8 @@ int serve(const Args& a) {
   server->run();
   // Shutdown order matters: replies post onto the server's I/O context, so everything that may still call a
   // reply (the storage writer finishing queued writes, then the worker pool) stops before the server goes.
+  // The notifier goes first: it records its attempts through the storage writer.
+  notifier->stop();
   storage->close();
   api.reset();
   server.reset();

@@ -3,6 +3,7 @@
 #include "api_error.hpp"
 #include "auth.hpp"
 #include "embedded_file.hpp"
+#include "notify.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
@@ -664,6 +665,60 @@ class SqliteStorage final : public Storage {
         std::move(done));
   }
 
+  // ------------------------------------------------------------------ notifications
+
+  void configure_notifications(NotificationConfig config) override {
+    std::lock_guard lock(mutex_);
+    notify_config_ = std::move(config);
+  }
+
+  std::vector<Notification> due_notifications(NotificationChannel channel, std::size_t limit, UnixMillis now) override {
+    auto conn = lease();
+    Query q(*conn,
+            "SELECT id, event_id, recipient, body, created_at, attempts, next_attempt_at FROM notifications "
+            "WHERE channel = ? AND delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
+            "LIMIT ?");
+    q->bind(1, std::string(to_string(channel)));
+    q->bind(2, static_cast<std::int64_t>(now));
+    q->bind(3, static_cast<std::int64_t>(limit));
+    std::vector<Notification> out;
+    while (q->executeStep()) {
+      Notification n;
+      n.id = q->getColumn(0).getInt64();
+      n.event_id = q->getColumn(1).getString();
+      n.channel = channel;
+      n.recipient = q->getColumn(2).getString();
+      n.body = q->getColumn(3).getString();
+      n.created_at = q->getColumn(4).getInt64();
+      n.attempts = q->getColumn(5).getInt();
+      n.next_attempt_at = q->getColumn(6).getInt64();
+      out.push_back(std::move(n));
+    }
+    return out;
+  }
+
+  void mark_notification(std::int64_t id, NotificationMark mark, Done<bool> done) override {
+    submit<bool>(
+        [id, mark = std::move(mark)](Conn& c) {
+          if (mark.delivered) {
+            Query q(c,
+                    "UPDATE notifications SET attempts = attempts + 1, delivered_at = ?, last_error = NULL "
+                    "WHERE id = ? AND delivered_at IS NULL");
+            q->bind(1, static_cast<std::int64_t>(mark.at));
+            q->bind(2, id);
+            return q->exec() > 0;
+          }
+          Query q(c,
+                  "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+                  "WHERE id = ? AND delivered_at IS NULL");
+          q->bind(1, static_cast<std::int64_t>(mark.at));
+          q->bind(2, mark.error);
+          q->bind(3, id);
+          return q->exec() > 0;
+        },
+        std::move(done));
+  }
+
   // ------------------------------------------------------------------ operations
 
   std::vector<std::string> verify() override {
@@ -827,6 +882,8 @@ class SqliteStorage final : public Storage {
         }
       }
       std::vector<std::exception_ptr> errors(group.size());
+      queued_in_group_ = false;
+      bool committed = false;
       try {
         db.exec("BEGIN IMMEDIATE");
         for (std::size_t i = 0; i < group.size(); ++i) {
@@ -842,6 +899,7 @@ class SqliteStorage final : public Storage {
           }
         }
         db.exec("COMMIT");
+        committed = true;
       } catch (const std::exception& e) {
         // The commit (or the transaction around it) failed, e.g. an I/O error or a full disk: nothing of
         // this group is durable, so nothing of it is acknowledged.
@@ -853,6 +911,14 @@ class SqliteStorage final : public Storage {
         }
         const auto error = std::make_exception_ptr(unavailable("Storage is unavailable: the change was not saved."));
         std::fill(errors.begin(), errors.end(), error);
+      }
+      if (committed && queued_in_group_) {
+        std::function<void()> wake;
+        {
+          std::lock_guard lock(mutex_);
+          wake = notify_config_.on_queued;
+        }
+        if (wake) wake();
       }
       for (std::size_t i = 0; i < group.size(); ++i) {
         try {
@@ -1108,10 +1174,56 @@ class SqliteStorage final : public Storage {
       q->bind(4, item->id);
       q->exec();
     }
+    // Same transaction as the event: an acknowledged event has its notifications queued, a refused or rolled
+    // back one never does, and UNIQUE (event_id, channel) rules out a second row for the same event.
+    if (is_notified(e.code)) queue_notifications(c, item->id, e);
     out.status = ScanStatus::recorded;
     out.item->state = item_state;
     out.event = std::move(e);
     return out;
+  }
+
+  void queue_notifications(Conn& c, std::int64_t item_row, const EventRecord& e) {
+    NotificationConfig config;
+    {
+      std::lock_guard lock(mutex_);
+      config.citizen = notify_config_.citizen;
+      config.webhook = notify_config_.webhook;
+      if (config.citizen) config.public_base_url = notify_config_.public_base_url;
+    }
+    if (!config.citizen && !config.webhook) return;
+    NotificationFacts facts;
+    std::string phone;
+    {
+      Query q(c,
+              "SELECT i.kind, i.tracking_token, d.procedure_name, d.dossier_code, d.applicant_phone FROM items i "
+              "JOIN dossiers d ON d.id = i.dossier_id WHERE i.id = ?");
+      q->bind(1, item_row);
+      if (!q->executeStep()) throw std::runtime_error("item vanished while recording its event");
+      facts.kind = parse_or_throw(parse_item_kind(q->getColumn(0).getText()), "kind");
+      facts.tracking_token = q->getColumn(1).getString();
+      facts.procedure_name = q->getColumn(2).getString();
+      facts.dossier_code = opt_text(q->getColumn(3));
+      phone = q->getColumn(4).getString();
+    }
+    facts.event = e;
+    auto insert = [&](NotificationChannel channel, const std::string& recipient, const std::string& body) {
+      Query q(c,
+              "INSERT INTO notifications (event_id, channel, recipient, body, created_at, next_attempt_at) "
+              "VALUES (?, ?, ?, ?, ?, ?)");
+      q->bind(1, e.event_id);
+      q->bind(2, std::string(to_string(channel)));
+      q->bind(3, recipient);
+      q->bind(4, body);
+      q->bind(5, static_cast<std::int64_t>(e.received_at));
+      q->bind(6, static_cast<std::int64_t>(e.received_at));
+      q->exec();
+      queued_in_group_ = true;
+    };
+    if (config.citizen && !phone.empty()) {
+      if (auto text = citizen_text(facts, config.public_base_url)) insert(NotificationChannel::citizen, phone, *text);
+    }
+    if (config.webhook) insert(NotificationChannel::webhook, "", webhook_body(facts));
   }
 
   // --- read helpers
@@ -1243,6 +1355,8 @@ class SqliteStorage final : public Storage {
   std::condition_variable cv_;
   std::deque<WriteJob> queue_;
   bool closing_ = false;
+  NotificationConfig notify_config_;  // guarded by mutex_
+  bool queued_in_group_ = false;      // writer thread only: this group queued notifications
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Conn>> pool_;
 };

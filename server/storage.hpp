@@ -186,6 +186,40 @@ struct LoginRecord {
   std::string password_hash;
 };
 
+// Notifications (issue 6). `citizen`: an SMS to the applicant; `webhook`: a signed POST to the one-stop system.
+enum class NotificationChannel { citizen, webhook };
+std::string_view to_string(NotificationChannel channel);
+
+// One queued message. Rows are created by the storage in the same transaction as their event.
+struct Notification {
+  std::int64_t id = 0;
+  std::string event_id;
+  NotificationChannel channel = NotificationChannel::citizen;
+  std::string recipient;  // citizen: the phone (personal data: never log it); webhook: empty
+  std::string body;       // citizen: the text; webhook: the exact JSON bytes that get signed
+  UnixMillis created_at = 0;
+  int attempts = 0;
+  UnixMillis next_attempt_at = 0;
+};
+
+// Which notifications the storage queues with each recorded event. Until configure_notifications is called
+// none are (tools and the demo loader queue nothing).
+struct NotificationConfig {
+  bool citizen = false;
+  bool webhook = false;
+  std::string public_base_url;  // for the tracking link in citizen texts
+  // Runs on the writer thread after a commit that queued notifications, so the notifier need not wait for
+  // its next poll. Must be cheap and must not call back into the storage.
+  std::function<void()> on_queued;
+};
+
+// The notifier's verdict on one attempt: delivered, or try again at `retry_at` after `error`.
+struct NotificationMark {
+  bool delivered = false;
+  UnixMillis at = 0;  // delivered: when; otherwise: the next attempt
+  std::string error;  // why the attempt failed (no personal data)
+};
+
 // The one storage interface the server uses. SQLite is the embedded implementation; a PostgreSQL one must
 // pass the same tests. Reads are synchronous and safe from any thread. Writes are asynchronous: `done` runs
 // once the change is durable (committed with fsync), or with the error that stopped it. Errors are
@@ -228,6 +262,15 @@ class Storage {
                             Done<std::vector<ScanOutcome>> done) = 0;
   virtual void create_device(std::int64_t user_id, std::string name, Done<DeviceIssued> done) = 0;
   virtual void revoke_device(std::int64_t device_id, Done<bool> done) = 0;
+
+  // --- notifications
+  virtual void configure_notifications(NotificationConfig config) = 0;
+  // Undelivered rows of `channel` due at `now`, oldest due first (a read).
+  virtual std::vector<Notification> due_notifications(NotificationChannel channel, std::size_t limit,
+                                                      UnixMillis now) = 0;
+  // Records one attempt (attempts + 1): delivered, or the time of the next attempt. `done` gets false when
+  // the row was already delivered (it is left as it is).
+  virtual void mark_notification(std::int64_t id, NotificationMark mark, Done<bool> done) = 0;
 
   // --- operations
   // Recomputes the event hash chain; returns the problems found (empty: intact).

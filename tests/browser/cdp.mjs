@@ -116,8 +116,15 @@ export async function launchBrowser() {
     cdp,
     async close() {
       cdp.close();
+      const exited = new Promise((resolve) => browser.once("exit", resolve));
       browser.kill("SIGKILL");
-      fs.rmSync(dir, { recursive: true, force: true });
+      await Promise.race([exited, sleep(5000)]);
+      // Chromium's helpers may still be writing into its profile for a moment: cleanup never fails a test.
+      try {
+        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch (e) {
+        console.error(`note: could not remove ${dir}: ${e.message}`);
+      }
     },
   };
 }

@@ -440,6 +440,42 @@ TEST_CASE("http server: stop() drains: in-flight request finishes, idle closes, 
   CHECK(server.wait_for_run_to_return(10s));
 }
 
+TEST_CASE("http server: /readyz goes to the dispatcher while serving, answers 503 draining once stop() began") {
+  auto options = TestServer::small_options();
+  options.header_timeout = 30s;  // the half-sent request below must outlive any scheduling delay
+  TestServer server(options);
+  CHECK_FALSE(server.server().draining());
+
+  Client before(server.port());
+  REQUIRE(before.send(get("/readyz")));
+  auto served = before.read_response();
+  REQUIRE(served);
+  CHECK(served->status == 200);
+  CHECK(json::parse(served->body)["path"] == "/readyz");  // the echo dispatcher answered
+
+  // `before` counts until its write completed, which may be just after the client read the answer.
+  for (int i = 0; i < 5000 && server.server().requests_in_progress() != 0; ++i) std::this_thread::sleep_for(2ms);
+  REQUIRE(server.server().requests_in_progress() == 0);
+
+  // A request whose header is half-sent when the drain begins is still served (it is not idle).
+  Client probe(server.port());
+  REQUIRE(probe.send("GET /readyz HTTP/1.1\r\n"));
+  for (int i = 0; i < 5000 && server.server().requests_in_progress() == 0; ++i) std::this_thread::sleep_for(2ms);
+  REQUIRE(server.server().requests_in_progress() == 1);
+
+  server.server().stop();
+  for (int i = 0; i < 5000 && !server.server().draining(); ++i) std::this_thread::sleep_for(2ms);
+  REQUIRE(server.server().draining());
+
+  REQUIRE(probe.send("Host: test\r\n\r\n"));
+  auto draining = probe.read_response();
+  REQUIRE(draining);
+  CHECK(draining->status == 503);
+  CHECK(error_of(*draining)["code"] == "draining");
+  CHECK(draining->headers.at("connection") == "close");
+  CHECK(server.wait_for_run_to_return(10s));
+}
+
 TEST_CASE("http server: stop() before any connection makes run() return") {
   TestServer server;
   server.server().stop();

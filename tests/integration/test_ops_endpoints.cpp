@@ -1,0 +1,138 @@
+// Operations endpoints against the real server: /metrics counts requests under their route patterns, the
+// access log has one JSON line per request without tokens or item ids, /readyz answers while serving.
+#include "itest_common.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace dpost::test;
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The value of the sample whose line starts with `series` followed by a space; -1 when absent.
+double sample(const std::string& metrics, const std::string& series) {
+  for (const auto& line : lines_of(metrics)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+// Sum of every dpost_http_requests_total sample.
+double total_requests(const std::string& metrics) {
+  double total = 0;
+  for (const auto& line : lines_of(metrics)) {
+    if (line.rfind("dpost_http_requests_total{", 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("ops: /metrics counts requests by route pattern; the access log has one clean JSON line per request") {
+  // Its own server: the counts below are exact.
+  TestServer server({"--demo"});
+  ApiSession session(server);
+  Timeline timeline;
+  const auto item_id = accepted_dossier_item(session, timeline);  // login, create, one recorded scan
+
+  // A duplicate: the same event sent twice.
+  const auto scan = scan_body(item_id, "EDD", kPostOffice1, timeline.next());
+  record(session, "clerk1", scan);
+  auto again = session.scan("clerk1", scan);
+  REQUIRE(again.status == 200);
+
+  auto view = session.item("clerk1", item_id);
+  REQUIRE(view.status == 200);
+  const auto token = view.json()["tracking_token"].get<std::string>();
+
+  REQUIRE(session.track(item_id).status == 200);
+  REQUIRE(session.track("EE123456785VN").status == 404);  // valid id, no such item
+  REQUIRE(session.client.get("/t/" + token).status == 200);
+  REQUIRE(session.client.get("/no/such/path?secret=1").status == 404);
+
+  auto ready = session.client.get("/readyz");
+  CHECK(ready.status == 200);
+  CHECK(ready.json() == json{{"status", "ready"}});
+
+  auto scrape = session.client.get("/metrics");
+  REQUIRE(scrape.status == 200);
+  CHECK(scrape.header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
+  const auto& text = scrape.body;
+  INFO(text);
+
+  const std::string track = R"({route="/api/v1/track/{item_id}",method="GET",status=")";
+  CHECK(sample(text, "dpost_http_requests_total" + track + R"(200"})") == 1);
+  CHECK(sample(text, "dpost_http_requests_total" + track + R"(404"})") == 1);
+  CHECK(sample(text, R"(dpost_http_requests_total{route="/t/{token}",method="GET",status="200"})") == 1);
+  CHECK(sample(text, R"(dpost_http_requests_total{route="-",method="GET",status="404"})") == 1);
+  CHECK(sample(text, R"(dpost_http_requests_total{route="/api/v1/scans",method="POST",status="201"})") == 2);
+  CHECK(sample(text, R"(dpost_http_requests_total{route="/api/v1/scans",method="POST",status="200"})") == 1);
+  CHECK(sample(text, R"(dpost_http_requests_total{route="/readyz",method="GET",status="200"})") == 1);
+
+  const std::string track_route = R"({route="/api/v1/track/{item_id}")";
+  const auto count = sample(text, "dpost_http_request_duration_seconds_count" + track_route + "}");
+  CHECK(count >= 1);
+  CHECK(sample(text, "dpost_http_request_duration_seconds_bucket" + track_route + R"(,le="+Inf"})") == count);
+  CHECK(sample(text, "dpost_http_request_duration_seconds_sum" + track_route + "}") >= 0);
+
+  CHECK(sample(text, R"(dpost_scans_total{outcome="recorded"})") == 2);
+  CHECK(sample(text, R"(dpost_scans_total{outcome="duplicate"})") == 1);
+  CHECK(sample(text, R"(dpost_scans_total{outcome="illegal_transition"})") == 0);
+  CHECK(sample(text, "dpost_up") == 1);
+  CHECK(sample(text, "dpost_process_start_time_seconds") > 1.6e9);
+
+  // The /metrics request is logged before its answer is sent, so its line is already there: one line per
+  // request counted in the scrape, plus the scrape itself.
+  const auto log = read_file(server.log_path());
+  std::vector<json> requests;
+  for (const auto& line : lines_of(log)) {
+    if (line.empty() || line.front() != '{') continue;
+    json entry;
+    REQUIRE_NOTHROW(entry = json::parse(line));
+    if (entry.value("msg", "") == "request") requests.push_back(entry);
+    // Neither the QR token, nor an item id, nor a query string is ever logged.
+    CHECK(line.find(token) == std::string::npos);
+    CHECK(line.find(item_id) == std::string::npos);
+    CHECK(line.find("EE123456785VN") == std::string::npos);
+    CHECK(line.find("secret") == std::string::npos);
+  }
+  CHECK(requests.size() == static_cast<std::size_t>(total_requests(text)) + 1);
+
+  bool saw_token_route = false;
+  bool saw_unknown = false;
+  for (const auto& entry : requests) {
+    CHECK(entry.at("level") == "info");
+    CHECK(entry.at("ts").get<std::string>().size() == 24);  // 2026-11-23T09:15:00.123Z
+    CHECK(entry.at("status").is_number_integer());
+    CHECK(entry.at("ms").is_number());
+    CHECK(entry.at("bytes").is_number_integer());
+    CHECK(entry.at("remote") == "127.0.0.1");
+    if (entry.at("route") == "/t/{token}") saw_token_route = true;
+    if (entry.at("route") == "-" && entry.at("status") == 404) saw_unknown = true;
+  }
+  CHECK(saw_token_route);
+  CHECK(saw_unknown);
+  CHECK(requests.back().at("route") == "/metrics");
+}
