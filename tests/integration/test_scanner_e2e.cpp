@@ -358,10 +358,10 @@ TEST_CASE("scanner e2e: photos of labels, given as files, become one event each"
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::ofstream(dir.file("label" + std::to_string(i) + ".png"), std::ios::binary) << label_png(session, items[i]);
   }
-  auto run = scanner({"scan", "--code", "EMA", "--site", "BC-HN01", dir.file("label0.png"), dir.file("label1.png"),
-                      "--outbox", dir.file("outbox.db"), "--server", url(server), "--device-token",
-                      session.token("clerk1"), "--lang", "en"},
-                     dir);
+  auto run = scanner(
+      {"scan", "--code", "EMA", "--site", "BC-HN01", dir.file("label0.png"), dir.file("label1.png"), "--outbox",
+       dir.file("outbox.db"), "--server", url(server), "--device-token", session.token("clerk1"), "--lang", "en"},
+      dir);
   INFO(run.out << run.err);
   CHECK(run.exit_code == 0);
   for (const auto& id : items) CHECK(event_count(session, id) == 1);
@@ -374,10 +374,10 @@ TEST_CASE("scanner e2e: a photo dropped into the watched folder is scanned and s
   TempDir dir;
   const auto item = make_items(session, 1).at(0);
   fs::create_directories(dir.path / "drop");
-  const pid_t pid = spawn_scanner({"scan", "--code", "EMA", "--site", "BC-HN01", "--watch", dir.file("drop"),
-                                   "--outbox", dir.file("outbox.db"), "--server", url(server), "--device-token",
-                                   session.token("clerk1")},
-                                  "", dir, "watch");
+  const pid_t pid =
+      spawn_scanner({"scan", "--code", "EMA", "--site", "BC-HN01", "--watch", dir.file("drop"), "--outbox",
+                     dir.file("outbox.db"), "--server", url(server), "--device-token", session.token("clerk1")},
+                    "", dir, "watch");
   // A camera app writes the photo into the folder while the scanner watches it.
   std::ofstream(dir.file("drop/IMG_0001.png"), std::ios::binary) << label_png(session, item);
   bool arrived = false;
