@@ -282,13 +282,6 @@ json dossier_json(const DossierInfo& d, const Actor& viewer) {
   return j;
 }
 
-// What a citizen with the QR token sees beyond the public view: masked names and the due date.
-struct CitizenDetails {
-  std::string applicant;  // masked
-  std::optional<std::string> due_date;
-  std::unordered_map<std::string, std::string> recipients;  // event_id -> masked recipient
-};
-
 // The public answer: state, timeline, places and dates; no personal data unless `details` (token) is given.
 // Written straight into a string: this is the hottest endpoint.
 HttpResponse public_response(const PublicItemView& v, const CitizenDetails* details) {
@@ -911,14 +904,7 @@ struct Api::Impl {
     auto v = storage.track_token(req.param("token"));
     // Same answer for a wrong token as for an unknown one: the token is the secret.
     if (!v) throw not_found("There is no item for this link.", "unknown_item");
-    CitizenDetails details;
-    if (auto item = storage.find_item(*ItemId::parse(v->item_id))) {
-      details.applicant = mask_name(item->dossier.applicant.name);
-      details.due_date = item->dossier.due_date;
-      for (const auto& e : item->events) {
-        if (e.recipient) details.recipients.emplace(e.event_id, mask_name(e.recipient->name));
-      }
-    }
+    const auto details = citizen_details(storage, v->item_id);
     reply(public_response(*v, &details));
   }
 

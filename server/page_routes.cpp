@@ -1,6 +1,7 @@
 #include "api.hpp"
 #include "api_error.hpp"
 #include "embedded_file.hpp"
+#include "route_util.hpp"
 #include "text.hpp"
 
 #include <string>
@@ -128,12 +129,7 @@ std::string_view kind_en(ItemKind kind) {
   return "";
 }
 
-struct CitizenView {
-  std::string applicant;  // masked
-  std::optional<std::string> due_date;
-};
-
-std::string item_page(const PublicItemView& v, const CitizenView* citizen) {
+std::string item_page(const PublicItemView& v, const CitizenDetails* citizen) {
   std::string b = "<section class=\"card\"><div class=\"id\">";
   const auto id = ItemId::parse(v.item_id);
   b += escape_html(id ? id->grouped() : v.item_id);
@@ -305,11 +301,7 @@ void add_page_routes(Router& router, RouteContext& ctx) {
                           not_found_page("", "Không tìm thấy bưu gửi cho đường dẫn này.", "No item for this link.")));
       return;
     }
-    CitizenView citizen;
-    if (auto item = ctx.storage.find_item(*ItemId::parse(v->item_id))) {
-      citizen.applicant = mask_name(item->dossier.applicant.name);
-      citizen.due_date = item->dossier.due_date;
-    }
+    const auto citizen = citizen_details(ctx.storage, v->item_id);
     reply(html_response(200, item_page(*v, &citizen)));
   });
 }

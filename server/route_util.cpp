@@ -1,6 +1,7 @@
 #include "route_util.hpp"
 
 #include "api_error.hpp"
+#include "text.hpp"
 
 #include <charconv>
 
@@ -30,6 +31,20 @@ nlohmann::json parse_json_body(const HttpRequest& request) {
   } catch (const nlohmann::json::parse_error& e) {
     throw bad_request("The body is not valid JSON (at byte " + std::to_string(e.byte) + ").", "malformed_json");
   }
+}
+
+CitizenDetails citizen_details(Storage& storage, const std::string& item_id) {
+  CitizenDetails details;
+  const auto id = ItemId::parse(item_id);
+  if (!id) return details;
+  if (auto item = storage.find_item(*id)) {
+    details.applicant = mask_name(item->dossier.applicant.name);
+    details.due_date = item->dossier.due_date;
+    for (const auto& e : item->events) {
+      if (e.recipient) details.recipients.emplace(e.event_id, mask_name(e.recipient->name));
+    }
+  }
+  return details;
 }
 
 std::int64_t parse_path_id(std::string_view text, std::string_view what) {

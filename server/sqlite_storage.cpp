@@ -213,6 +213,16 @@ std::string join_codes(const std::vector<EventCode>& codes) {
   return out.empty() ? "none (the item's journey is complete)" : out;
 }
 
+// The columns read_event() reads, in its order; statements are cached by these pointers (Conn::stmt).
+#define DPOST_EVENT_SELECT                                                                                 \
+  "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, " \
+  "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "   \
+  "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id "                       \
+  "JOIN sites s ON s.id = e.site_id LEFT JOIN users u ON u.id = e.user_id "
+constexpr const char* kEventsOfItem = DPOST_EVENT_SELECT "WHERE e.item_id = ? ORDER BY e.occurred_at, e.id";
+constexpr const char* kEventById = DPOST_EVENT_SELECT "WHERE e.event_id = ?";
+#undef DPOST_EVENT_SELECT
+
 EventRecord read_event(SQLite::Statement& q, int first = 0) {
   EventRecord e;
   e.event_id = q.getColumn(first + 0).getString();
@@ -390,12 +400,7 @@ class SqliteStorage final : public Storage {
     }
     auto dossier = load_dossier(*conn, dossier_id);
     if (dossier) v.dossier = std::move(*dossier);
-    Query e(*conn,
-            "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "
-            "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "
-            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = "
-            "e.site_id "
-            "LEFT JOIN users u ON u.id = e.user_id WHERE e.item_id = ? ORDER BY e.occurred_at, e.id");
+    Query e(*conn, kEventsOfItem);
     e->bind(1, row_id);
     while (e->executeStep()) v.events.push_back(read_event(*e));
     return v;
@@ -732,9 +737,7 @@ class SqliteStorage final : public Storage {
                         "LEFT JOIN items i ON i.id = e.item_id LEFT JOIN sites s ON s.id = e.site_id "
                         "LEFT JOIN users u ON u.id = e.user_id ORDER BY e.id");
     std::string previous;
-    std::int64_t rows = 0;
     while (q.executeStep()) {
-      ++rows;
       const auto row_id = q.getColumn(0).getInt64();
       const std::string stored(static_cast<const char*>(q.getColumn(17).getBlob()), q.getColumn(17).getBytes());
       std::string expected;
@@ -772,7 +775,6 @@ class SqliteStorage final : public Storage {
                            std::string(to_string(*state)) + " does not follow from its events");
       }
     }
-    (void)rows;
     return problems;
   }
 
@@ -997,12 +999,7 @@ class SqliteStorage final : public Storage {
   }
 
   static std::optional<EventRecord> load_event_by_event_id(Conn& c, const std::string& event_id) {
-    Query q(c,
-            "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "
-            "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "
-            "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = "
-            "e.site_id "
-            "LEFT JOIN users u ON u.id = e.user_id WHERE e.event_id = ?");
+    Query q(c, kEventById);
     q->bind(1, event_id);
     if (!q->executeStep()) return std::nullopt;
     return read_event(*q);
