@@ -391,8 +391,100 @@ std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
   if (auto error = read_text(body, "", "device", false, kMaxDevice, true, device)) return *error;
   if (device && device->empty()) device.reset();
 
-  return ScanRequest{std::move(*event_id), std::move(*item_id), *code, std::move(site), *occurred_at, std::move(reason),
-                     std::move(recipient), std::move(device)};
+  ScanRequest scan{std::move(*event_id), std::move(*item_id), *code, std::move(site), *occurred_at, std::move(reason),
+                   std::move(recipient), std::move(device)};
+
+  if (auto it = body.find("seal_intact"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) return wrong_type("seal_intact", "true or false");
+    scan.seal_intact = it->get<bool>();
+  }
+  text.reset();
+  if (auto error = read_string(body, "", "issue", false, text)) return *error;
+  if (text) {
+    scan.issue = parse_handoff_issue(*text);
+    if (!scan.issue) {
+      return invalid("issue", "unknown_issue",
+                     "issue must be one of seal_broken, envelope_damaged, document_missing, wet, other.");
+    }
+  }
+  if ((scan.seal_intact || scan.issue) && !is_confirmation(scan.code)) {
+    return invalid("seal_intact", "not_a_confirmation",
+                   "seal_intact and issue are recorded only by the receiving side of a handoff (RCV, EMA).");
+  }
+  if (scan.seal_intact == false && !scan.issue) scan.issue = HandoffIssue::seal_broken;
+
+  if (auto it = body.find("seq"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return wrong_type("seq", "an integer");
+    const auto seq = it->get<std::int64_t>();
+    if (seq < 0) return invalid("seq", "bad_seq", "seq must be 0 or more.");
+    scan.seq = seq;
+  }
+  text.reset();
+  if (auto error = read_string(body, "", "signature", false, text)) return *error;
+  if (text) {
+    if (text->empty() || text->size() > 200) return invalid("signature", "bad_signature", "signature is not base64.");
+    scan.signature = std::move(*text);
+  }
+  return scan;
+}
+
+std::string_view to_string(HandoffIssue issue) {
+  switch (issue) {
+    case HandoffIssue::seal_broken:
+      return "seal_broken";
+    case HandoffIssue::envelope_damaged:
+      return "envelope_damaged";
+    case HandoffIssue::document_missing:
+      return "document_missing";
+    case HandoffIssue::wet:
+      return "wet";
+    case HandoffIssue::other:
+      return "other";
+  }
+  return "other";
+}
+
+std::optional<HandoffIssue> parse_handoff_issue(std::string_view text) {
+  for (auto issue : kAllHandoffIssues) {
+    if (to_string(issue) == text) return issue;
+  }
+  return std::nullopt;
+}
+
+std::string_view describe_vi(HandoffIssue issue) {
+  switch (issue) {
+    case HandoffIssue::seal_broken:
+      return "Niêm phong không còn nguyên vẹn";
+    case HandoffIssue::envelope_damaged:
+      return "Bì thư bị rách, hư hỏng";
+    case HandoffIssue::document_missing:
+      return "Thiếu giấy tờ so với phiếu gửi";
+    case HandoffIssue::wet:
+      return "Bưu gửi bị ướt";
+    case HandoffIssue::other:
+      return "Vấn đề khác";
+  }
+  return "";
+}
+
+std::string_view describe_en(HandoffIssue issue) {
+  switch (issue) {
+    case HandoffIssue::seal_broken:
+      return "Seal broken";
+    case HandoffIssue::envelope_damaged:
+      return "Envelope damaged";
+    case HandoffIssue::document_missing:
+      return "Documents missing against the receipt";
+    case HandoffIssue::wet:
+      return "Wet";
+    case HandoffIssue::other:
+      return "Other problem";
+  }
+  return "";
+}
+
+bool is_confirmation(EventCode code) {
+  return code == EventCode::RCV || code == EventCode::EMA;
 }
 
 }  // namespace dpost

@@ -6,6 +6,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <array>
+#include <cstdint>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +69,18 @@ struct Recipient {
   std::optional<std::string> relation;
 };
 
+// What the receiving side of a two-party handoff found wrong (RCV at the office, EMA of a result at the post):
+// recorded with the confirmation, shown to supervisors.
+enum class HandoffIssue { seal_broken, envelope_damaged, document_missing, wet, other };
+inline constexpr std::array kAllHandoffIssues{HandoffIssue::seal_broken, HandoffIssue::envelope_damaged,
+                                              HandoffIssue::document_missing, HandoffIssue::wet, HandoffIssue::other};
+std::string_view to_string(HandoffIssue issue);
+std::optional<HandoffIssue> parse_handoff_issue(std::string_view text);
+std::string_view describe_vi(HandoffIssue issue);
+std::string_view describe_en(HandoffIssue issue);
+// Codes that confirm a two-party handoff and so may carry "seal_intact" and "issue".
+bool is_confirmation(EventCode code);
+
 // One scan as a device sends it (design.md section 6).
 struct ScanRequest {
   std::string event_id;  // normalized (lower-case) UUID
@@ -76,6 +91,12 @@ struct ScanRequest {
   std::optional<std::string> reason;
   std::optional<Recipient> recipient;
   std::optional<std::string> device;
+  // Confirmations (RCV, EMA): was the seal intact, and what was wrong. seal_intact false implies seal_broken.
+  std::optional<bool> seal_intact = std::nullopt;
+  std::optional<HandoffIssue> issue = std::nullopt;
+  // Scanner devices sign each scan (signing.hpp): their counter and the Ed25519 signature.
+  std::optional<std::int64_t> seq = std::nullopt;
+  std::optional<std::string> signature = std::nullopt;  // base64, as sent
 };
 
 // Map and validate JSON into requests. Limits: names and reasons 1..200 chars, addresses up to 500,
