@@ -3,11 +3,14 @@
 #include "access_log.hpp"
 #include "api_error.hpp"
 #include "auth.hpp"
+#include "authorize.hpp"
 #include "json_writer.hpp"
 #include "metrics.hpp"
 #include "route_util.hpp"
 #include "text.hpp"
+#include "views.hpp"
 
+#include <sodium.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -21,8 +24,6 @@
 
 namespace dpost::server {
 namespace {
-
-using nlohmann::json;
 
 constexpr std::size_t kMaxUsernameLength = 64;
 
@@ -177,6 +178,55 @@ class LoginThrottle {
   Table addresses_;
 };
 
+// ---------------------------------------------------------------- second factor
+
+// The 6-digit code on the receipt opens the citizen's view of one item. Guessing is slowed twice: by the
+// per-address rate limit, and here per item: after kMaxFailures wrong codes within kWindow the item accepts
+// no code at all until the window has passed (and answers exactly as for a wrong code).
+class LookupCodeGuard {
+ public:
+  static constexpr int kMaxFailures = 10;
+  static constexpr double kWindowSeconds = 60 * 60;
+
+  bool accept(const std::string& item_id, const std::string& code, Storage& storage) {
+    const double now = seconds_now();
+    {
+      std::lock_guard lock(mutex_);
+      auto it = failures_.find(item_id);
+      if (it != failures_.end() && now - it->second.started > kWindowSeconds) failures_.erase(it);
+      it = failures_.find(item_id);
+      if (it != failures_.end() && it->second.count >= kMaxFailures) return false;
+    }
+    bool ok = false;
+    if (auto parsed = ItemId::parse(item_id)) {
+      if (auto item = storage.find_item(*parsed)) {
+        const auto& expected = item->lookup_code;
+        ok = !expected.empty() && expected.size() == code.size() &&
+             sodium_memcmp(expected.data(), code.data(), code.size()) == 0;
+      }
+    }
+    if (!ok) {
+      std::lock_guard lock(mutex_);
+      if (failures_.size() > 100000) failures_.clear();
+      auto& f = failures_[item_id];
+      if (f.count == 0) f.started = now;
+      ++f.count;
+    }
+    return ok;
+  }
+
+ private:
+  struct Failures {
+    int count = 0;
+    double started = 0;
+  };
+  static double seconds_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  std::mutex mutex_;
+  std::unordered_map<std::string, Failures> failures_;
+};
+
 // ---------------------------------------------------------------- JSON helpers
 
 const json& require_object(const json& body) {
@@ -213,75 +263,6 @@ std::string format_time(UnixMillis t) {
   return format_rfc3339(t);
 }
 
-json item_summary_json(const ItemSummary& s) {
-  return {{"item_id", s.item_id}, {"kind", to_string(s.kind)}, {"state", to_string(s.state)}};
-}
-
-json event_json(const EventRecord& e) {
-  json j = {{"event_id", e.event_id},
-            {"item_id", e.item_id},
-            {"code", to_string(e.code)},
-            {"site", e.site},
-            {"site_name", e.site_name},
-            {"occurred_at", format_time(e.occurred_at)},
-            {"received_at", format_time(e.received_at)},
-            {"late", e.late},
-            {"recorded_by", e.recorded_by},
-            {"state_after", to_string(e.state_after)},
-            {"text", describe_vi(e.code)},
-            {"text_en", describe_en(e.code)}};
-  if (e.reason) j["reason"] = *e.reason;
-  if (e.device) j["device"] = *e.device;
-  if (e.clock_offset_ms) j["clock_offset_ms"] = *e.clock_offset_ms;
-  if (e.recipient) {
-    j["recipient"] = {{"name", e.recipient->name}, {"id_checked", e.recipient->id_checked}};
-    if (e.recipient->relation) j["recipient"]["relation"] = *e.recipient->relation;
-  }
-  return j;
-}
-
-json user_json(const User& u) {
-  json j = {{"id", u.id},     {"username", u.username},   {"role", to_string(u.role)},
-            {"site", u.site}, {"full_name", u.full_name}, {"active", u.active}};
-  if (u.site.empty()) j["site"] = nullptr;
-  return j;
-}
-
-json site_json(const Site& s) {
-  return {{"code", s.code},
-          {"kind", to_string(s.kind)},
-          {"name", s.name},
-          {"agency_id", s.agency_id},
-          {"address", s.address}};
-}
-
-// Staff see the applicant; a clerk never sees the ID number (design.md section 5).
-json dossier_json(const DossierInfo& d, const Actor& viewer) {
-  json applicant = {{"name", d.applicant.name}, {"phone", d.applicant.phone}, {"address", d.applicant.address}};
-  if (viewer.role != Role::clerk) applicant["id_number"] = d.applicant.id_number;
-  json items = json::array();
-  for (const auto& i : d.items) items.push_back(item_summary_json(i));
-  json documents = json::array();
-  for (const auto& doc : d.documents) {
-    documents.push_back({{"name", doc.name}, {"kind", to_string(doc.kind)}, {"count", doc.count}});
-  }
-  json j = {{"id", d.id},
-            {"documents", std::move(documents)},
-            {"created_by", d.created_by},
-            {"procedure", {{"code", d.procedure_code}, {"name", d.procedure_name}}},
-            {"applicant", std::move(applicant)},
-            {"office", d.office},
-            {"office_name", d.office_name},
-            {"origin_site", d.origin_site},
-            {"service", to_string(d.service)},
-            {"created_at", format_time(d.created_at)},
-            {"items", std::move(items)}};
-  j["dossier_code"] = d.dossier_code ? json(*d.dossier_code) : json(nullptr);
-  j["due_date"] = d.due_date ? json(*d.due_date) : json(nullptr);
-  j["fee_vnd"] = d.fee_vnd ? json(*d.fee_vnd) : json(nullptr);
-  return j;
-}
-
 // The public answer: state, timeline, places and dates; no personal data unless `details` (token) is given.
 // Written straight into a string: this is the hottest endpoint.
 HttpResponse public_response(const PublicItemView& v, const CitizenDetails* details) {
@@ -292,9 +273,11 @@ HttpResponse public_response(const PublicItemView& v, const CitizenDetails* deta
       .member("state", to_string(v.state))
       .member("state_text", describe_vi(v.kind, v.state))
       .member("state_text_en", describe_en(v.kind, v.state))
-      .member("procedure_name", v.procedure_name);
+      .member("procedure_category", v.procedure_category);
   if (!v.destination_name.empty()) w.member("destination", v.destination_name);
   if (details) {
+    // The citizen's own view (QR token or the code on the receipt): the procedure itself and masked names.
+    w.member("procedure_name", v.procedure_name);
     w.member("applicant", details->applicant);
     w.key("due_date");
     if (details->due_date) {
@@ -412,41 +395,37 @@ ItemId parse_item_path(std::string_view text) {
 
 }  // namespace
 
+AuditEntry audit_entry(const Actor& actor, std::string action, std::string target, std::string outcome,
+                       std::string detail) {
+  AuditEntry a;
+  a.at = now_millis();
+  a.user_id = actor.user_id;
+  a.username = actor.username;
+  a.role = std::string(to_string(actor.role));
+  a.site = actor.site;
+  a.device_id = actor.device_id;
+  a.address = actor.address;
+  a.action = std::move(action);
+  a.target = std::move(target);
+  a.outcome = std::move(outcome);
+  a.detail = std::move(detail);
+  return a;
+}
+
 // ---------------------------------------------------------------- authorization of scans
 
 ScanPolicy default_scan_policy() {
   return [](const Actor& a, const ScanRequest& s, const ScanTarget& t) -> std::optional<std::string> {
-    const std::string code(to_string(s.code));
-    switch (a.role) {
-      case Role::clerk:
-        if (!recorded_by_post(s.code)) return code + " is recorded by one-stop office staff, not by postal clerks.";
-        if (s.code == EventCode::RES) {
-          // A clerk collecting a result at the counter records the handover at that office.
-          if (s.site != t.origin_site)
-            return "RES is recorded at the office handing over the result (" + t.origin_site + ").";
-          return std::nullopt;
-        }
-        if (s.site != a.site) {
-          return "Clerks record events at their own post office (" + a.site + "), not at " + s.site + ".";
-        }
-        return std::nullopt;
-      case Role::office_staff:
-        if (!recorded_by_office(s.code)) return code + " is a postal event: postal clerks record it.";
-        if (s.site != a.site)
-          return "Office staff record events at their own office (" + a.site + "), not at " + s.site + ".";
-        if (s.code == EventCode::RCV) {
-          const auto& owner = t.kind == ItemKind::dossier ? t.destination_site : t.origin_site;
-          if (owner != a.site) return "This item is addressed to " + owner + ", not to your office.";
-        }
-        if (s.code == EventCode::RES && t.origin_site != a.site) {
-          return "This result belongs to office " + t.origin_site + ", not to yours.";
-        }
-        return std::nullopt;
-      case Role::supervisor:
-      case Role::admin:
-        return "Only postal clerks and one-stop office staff record scans.";
-    }
-    return "Not allowed.";
+    ItemFacts facts;
+    facts.kind = t.kind;
+    facts.state = t.state;
+    facts.origin_site = t.origin_site;
+    facts.destination_site = t.destination_site;
+    facts.office = t.office;
+    facts.route = t.route;
+    const auto decision = authorize(a, AccessRequest{Action::record_event, &facts, s.site, {}, s.code});
+    if (decision.allowed) return std::nullopt;
+    return decision.reason;
   };
 }
 
@@ -473,9 +452,19 @@ struct Api::Impl {
         options(std::move(o)),
         pool(options.workers),
         limiter(options.public_rate_per_minute),
-        context{storage, options, [this](const HttpRequest& r) { return authenticate(r); },
-                [this](const HttpRequest& r) { check_public_rate(r); }} {
+        context{storage,
+                options,
+                [this](const HttpRequest& r) { return authenticate(r); },
+                [this](const HttpRequest& r) { check_public_rate(r); },
+                [this](const Actor& a, const AccessRequest& r, const std::string& target) { require(a, r, target); },
+                [this](AuditEntry e) { audit(std::move(e)); },
+                [this](const Actor& a, std::string target, std::string site, Reply reply,
+                       std::function<HttpResponse()> make) {
+                  disclose(a, std::move(target), std::move(site), std::move(reply), std::move(make));
+                }} {
     add_routes();
+    add_custody_routes(router, context);
+    add_ledger_routes(router, context);
     add_label_routes(router, context);
     add_device_routes(router, context);
     add_page_routes(router, context);
@@ -499,6 +488,7 @@ struct Api::Impl {
   WorkerPool pool;
   RateLimiter limiter;
   LoginThrottle login_throttle;
+  LookupCodeGuard lookup_codes;
   RouteContext context;
   std::shared_ptr<Instruments> instruments = std::make_shared<Instruments>();
 
@@ -512,25 +502,51 @@ struct Api::Impl {
     auto actor = storage.find_session(token, now_millis());
     if (!actor) {
       if (storage.is_revoked_device(token)) {
+        AuditEntry e;
+        e.at = now_millis();
+        e.address = req.remote_address;
+        e.action = "device_revoked";
+        e.outcome = "denied";
+        e.detail = "a revoked device token was used";
+        audit(std::move(e));
         throw ApiError(401, "device_revoked",
                        "This device's token was revoked: queued scans stay on the device; ask for a new token.");
       }
       throw unauthorized("The session is unknown or expired: log in again.");
     }
+    actor->address = req.remote_address;
     return *actor;
+  }
+
+  void audit(AuditEntry entry) {
+    storage.append_audit(std::move(entry), [](Outcome<bool> r) {
+      if (r.has_error()) fprintf(stderr, "audit: an entry could not be written\n");
+    });
+  }
+
+  void require(const Actor& a, const AccessRequest& r, const std::string& target) {
+    const auto decision = authorize(a, r);
+    if (decision.allowed) return;
+    auto entry = audit_entry(a, "denied", target, "denied", std::string(to_string(r.action)) + ": " + decision.reason);
+    entry.target_site = r.item ? r.item->office : r.site;
+    audit(std::move(entry));
+    throw forbidden(decision.reason);
+  }
+
+  void disclose(const Actor& a, std::string target, std::string site, Reply reply, std::function<HttpResponse()> make) {
+    auto entry = audit_entry(a, "read_personal", std::move(target), "ok", "");
+    entry.target_site = std::move(site);
+    storage.append_audit(std::move(entry), [reply = std::move(reply), make = std::move(make)](Outcome<bool> r) {
+      guarded(reply, [&] {
+        if (r.has_error()) throw unavailable("The access log cannot be written, so the record is not shown.");
+        reply(make());
+      });
+    });
   }
 
   static void require_role(const Actor& a, std::initializer_list<Role> roles, std::string_view what) {
     if (std::find(roles.begin(), roles.end(), a.role) == roles.end()) {
       throw forbidden("Your role (" + std::string(to_string(a.role)) + ") may not " + std::string(what) + ".");
-    }
-  }
-
-  // Who may read an item with its personal data. Foundation rule: admins and supervisors read all; office
-  // staff the dossiers of their office; clerks every item (they carry them), without ID numbers.
-  static void require_item_access(const Actor& a, const DossierInfo& d) {
-    if (a.role == Role::office_staff && d.office != a.site) {
-      throw forbidden("This dossier belongs to office " + d.office + ", not to yours.");
     }
   }
 
@@ -560,6 +576,8 @@ struct Api::Impl {
     router.add("POST", "/api/v1/sites", [this](HttpRequest& r, Reply reply) { create_site(r, std::move(reply)); });
     router.add("GET", "/api/v1/users", [this](HttpRequest& r, Reply reply) { list_users(r, reply); });
     router.add("POST", "/api/v1/users", [this](HttpRequest& r, Reply reply) { create_user(r, std::move(reply)); });
+    router.add("PUT", "/api/v1/users/{username}/scope",
+               [this](HttpRequest& r, Reply reply) { set_scope(r, std::move(reply)); });
     router.add("POST", "/api/v1/dossiers",
                [this](HttpRequest& r, Reply reply) { create_dossier(r, std::move(reply)); });
     router.add("GET", "/api/v1/dossiers/{id}", [this](HttpRequest& r, Reply reply) { get_dossier(r, reply); });
@@ -609,6 +627,14 @@ struct Api::Impl {
       throw ApiError(401, "invalid_credentials", "Wrong username or password.");
     }
     if (int wait = login_throttle.check(username, req.remote_address); wait > 0) {
+      AuditEntry entry;
+      entry.at = now_millis();
+      entry.username = username;
+      entry.address = req.remote_address;
+      entry.action = "login_throttled";
+      entry.outcome = "denied";
+      entry.detail = "too many failed logins";
+      audit(std::move(entry));
       ApiError e(429, "too_many_attempts",
                  "Too many failed logins: try again in " + std::to_string((wait + 59) / 60) + " minutes.");
       e.headers.emplace_back("Retry-After", std::to_string(wait));
@@ -623,10 +649,22 @@ struct Api::Impl {
     }
     if (!ok) {
       login_throttle.failed(username, req.remote_address);
+      AuditEntry e;
+      e.at = now_millis();
+      e.username = username.size() <= kMaxUsernameLength ? username : std::string();
+      e.address = req.remote_address;
+      e.action = "login_failed";
+      e.outcome = "failed";
+      e.detail = login ? "wrong password" : "unknown or inactive account";
+      audit(std::move(e));
       throw ApiError(401, "invalid_credentials", "Wrong username or password.");
     }
     login_throttle.succeeded(username);
     auto user = login->user;
+    {
+      Actor who{user.id, user.username, user.role, user.site, std::nullopt, {}, req.remote_address};
+      audit(audit_entry(who, "login", user.username, "ok", ""));
+    }
     storage.create_session(user.id, options.session_ttl_ms, [reply, user](Outcome<SessionInfo> r) {
       guarded(reply, [&] {
         auto session = unwrap(r);
@@ -651,8 +689,9 @@ struct Api::Impl {
 
   void me(HttpRequest& req, const Reply& reply) {
     const auto a = authenticate(req);
-    json u = {{"username", a.username}, {"role", to_string(a.role)}};
+    json u = {{"username", a.username}, {"role", to_string(a.role)}, {"scope", a.scope}};
     u["site"] = a.site.empty() ? json(nullptr) : json(a.site);
+    if (a.device_id) u["device_id"] = *a.device_id;
     reply(json_response(200, {{"user", std::move(u)}}));
   }
 
@@ -665,10 +704,11 @@ struct Api::Impl {
 
   void create_site(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
-    require_role(a, {Role::admin}, "manage sites");
+    require(a, AccessRequest{Action::manage_sites}, "sites");
     const auto body = parse_json_body(req);
     require_object(body);
     Site s;
+    s.serving_post_office = optional_string(body, "serving_post_office");
     s.code = require_string(body, "code");
     const auto kind = parse_site_kind(require_string(body, "kind"));
     s.name = require_string(body, "name");
@@ -690,7 +730,7 @@ struct Api::Impl {
 
   void list_users(HttpRequest& req, const Reply& reply) {
     const auto a = authenticate(req);
-    require_role(a, {Role::admin}, "list users");
+    require(a, AccessRequest{Action::manage_users}, "users");
     json out = json::array();
     for (const auto& u : storage.list_users()) out.push_back(user_json(u));
     reply(json_response(200, {{"users", std::move(out)}}));
@@ -698,7 +738,7 @@ struct Api::Impl {
 
   void create_user(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
-    require_role(a, {Role::admin}, "manage users");
+    require(a, AccessRequest{Action::manage_users}, "users");
     const auto body = parse_json_body(req);
     require_object(body);
     User u;
@@ -739,16 +779,38 @@ struct Api::Impl {
     });
   }
 
+  // A supervisor's further sites (a district, a province): {"sites": ["BC-HN01", ...]}.
+  void set_scope(HttpRequest& req, Reply reply) {
+    const auto a = authenticate(req);
+    require(a, AccessRequest{Action::manage_users}, "users");
+    const auto body = parse_json_body(req);
+    require_object(body);
+    auto sites = body.find("sites");
+    if (sites == body.end() || !sites->is_array()) {
+      throw bad_request("The body must be {\"sites\": [\"SITE\", ...]}.", "wrong_type");
+    }
+    std::vector<std::string> codes;
+    for (const auto& s : *sites) {
+      if (!s.is_string() || !is_valid_site_code(s.get<std::string>())) {
+        throw unprocessable("bad_site_code", "Each site is a site code.");
+      }
+      codes.push_back(s.get<std::string>());
+    }
+    if (codes.size() > 1000) throw ApiError(413, "too_many_sites", "At most 1000 sites.");
+    auto username = std::string(req.param("username"));
+    audit(audit_entry(a, "set_scope", username, "ok", std::to_string(codes.size()) + " site(s)"));
+    storage.set_user_scope(std::move(username), std::move(codes), [reply](Outcome<User> r) {
+      guarded(reply, [&] { reply(json_response(200, user_json(unwrap(r)))); });
+    });
+  }
+
   void create_dossier(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
-    require_role(a, {Role::clerk, Role::office_staff}, "register dossiers");
     const auto body = parse_json_body(req);
     auto parsed = parse_new_dossier(body);
     if (auto* e = std::get_if<FieldError>(&parsed)) throw field_error(*e);
     auto request = std::get<NewDossierRequest>(std::move(parsed));
-    if (a.role == Role::office_staff && request.office != a.site) {
-      throw forbidden("Office staff register dossiers for their own office (" + a.site + ").");
-    }
+    require(a, AccessRequest{Action::create_dossier, nullptr, request.office}, "new dossier");
     storage.create_dossier(a, std::move(request), [reply](Outcome<DossierCreated> r) {
       guarded(reply, [&] {
         auto created = unwrap(r);
@@ -761,21 +823,27 @@ struct Api::Impl {
 
   void get_dossier(HttpRequest& req, const Reply& reply) {
     const auto a = authenticate(req);
-    require_role(a, {Role::clerk, Role::office_staff, Role::supervisor, Role::admin}, "read dossiers");
     auto d = storage.find_dossier(parse_path_id(req.param("id"), "dossier"));
     if (!d) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
-    require_item_access(a, *d);
-    reply(json_response(200, dossier_json(*d, a)));
+    const auto facts = facts_of(*d, storage.dossier_routes(d->id));
+    const auto target = "dossier " + std::to_string(d->id);
+    require(a, AccessRequest{Action::read_item, &facts}, target);
+    disclose(a, target, d->office, reply, [d = std::move(*d), a] { return json_response(200, dossier_json(d, a)); });
   }
 
   void create_result(HttpRequest& req, Reply reply) {
     const auto a = authenticate(req);
-    require_role(a, {Role::office_staff}, "create result items");
     const auto id = parse_path_id(req.param("id"), "dossier");
     auto d = storage.find_dossier(id);
     if (!d) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
-    if (d->office != a.site) throw forbidden("This dossier belongs to office " + d->office + ", not to yours.");
-    storage.create_result(a, id, [reply](Outcome<ItemSummary> r) {
+    require(a, AccessRequest{Action::create_result, nullptr, d->office}, "dossier " + std::to_string(id));
+    std::optional<std::string> delivery;
+    if (!req.body.empty()) {
+      const auto body = parse_json_body(req);
+      require_object(body);
+      if (auto v = optional_string(body, "delivery_post_office"); !v.empty()) delivery = v;
+    }
+    storage.create_result(a, id, delivery, [reply](Outcome<ItemSummary> r) {
       guarded(reply, [&] { reply(json_response(201, item_summary_json(unwrap(r)))); });
     });
   }
@@ -871,29 +939,26 @@ struct Api::Impl {
     const auto id = parse_item_path(req.param("item_id"));
     auto v = storage.find_item(id);
     if (!v) throw not_found("There is no item " + id.str() + ".", "unknown_item");
-    require_item_access(a, v->dossier);
-    json events = json::array();
-    for (const auto& e : v->events) events.push_back(event_json(e));
-    json j = {{"item_id", v->item_id},
-              {"kind", to_string(v->kind)},
-              {"state", to_string(v->state)},
-              {"state_text", describe_vi(v->kind, v->state)},
-              {"state_text_en", describe_en(v->kind, v->state)},
-              {"origin_site", v->origin_site},
-              {"created_at", format_time(v->created_at)},
-              {"tracking_token", v->tracking_token},
-              {"tracking_url", options.public_base_url + "/t/" + v->tracking_token},
-              {"allowed", json::array()},
-              {"dossier", dossier_json(v->dossier, a)},
-              {"events", std::move(events)}};
-    j["destination_site"] = v->destination_site.empty() ? json(nullptr) : json(v->destination_site);
-    for (auto c : allowed_codes(v->kind, v->state)) j["allowed"].push_back(to_string(c));
-    reply(json_response(200, j));
+    const auto facts = facts_of(*v);
+    require(a, AccessRequest{Action::read_item, &facts}, id.str());
+    disclose(a, id.str(), v->dossier.office, reply, [v = std::move(*v), a, base = options.public_base_url] {
+      return json_response(200, item_json(v, a, base));
+    });
   }
 
   void track(HttpRequest& req, const Reply& reply) {
     check_public_rate(req);
     const auto id = parse_item_path(req.param("item_id"));
+    const auto code = req.query_param("code");
+    if (!code.empty()) {
+      // The second factor printed on the receipt. A wrong code and an unknown item get the same answer, and an
+      // item whose code was guessed wrong too often answers as if it did not exist for a while.
+      auto v = lookup_codes.accept(id.str(), code, storage) ? storage.track_item(id) : std::nullopt;
+      if (!v) throw not_found("There is no item for this number and code.", "unknown_item");
+      const auto details = citizen_details(storage, v->item_id);
+      reply(public_response(*v, &details));
+      return;
+    }
     auto v = storage.track_item(id);
     if (!v) throw not_found("There is no item " + id.str() + ".", "unknown_item");
     reply(public_response(*v, nullptr));

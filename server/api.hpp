@@ -16,22 +16,37 @@ struct ApiOptions {
   UnixMillis session_ttl_ms = 12LL * 60 * 60 * 1000;      // a working day plus margin
   std::size_t workers = 4;                                // threads for blocking work (hashing, queries)
   std::size_t max_batch_events = 500;                     // scans per POST /scans/batch
+  UnixMillis confirm_within_ms = 4LL * 60 * 60 * 1000;    // a handoff unconfirmed for longer is overdue
   bool log_requests = true;                               // one JSON line per request on stderr
 };
 
 // What route files other than api.cpp get: storage, options, authentication, the worker-pool dispatch is
 // implicit (routes registered with Exec::worker run there).
+struct AccessRequest;
 struct RouteContext {
   Storage& storage;
   const ApiOptions& options;
   std::function<Actor(const HttpRequest&)> authenticate;      // throws ApiError 401
   std::function<void(const HttpRequest&)> check_public_rate;  // throws ApiError 429 with Retry-After
+  // The one gate (authorize.hpp): refuses with 403 and writes the refusal to the audit log, naming `target`.
+  std::function<void(const Actor&, const AccessRequest&, const std::string& target)> require;
+  // Appends to the security audit log without waiting (logins, refusals).
+  std::function<void(AuditEntry)> audit;
+  // A staff read of a citizen's personal data: logged first, and only once the log line is durable is the
+  // answer made and sent (no log, no data: 503 when the log cannot be written).
+  std::function<void(const Actor&, std::string target, std::string target_site, Reply reply,
+                     std::function<HttpResponse()> make)>
+      disclose;
 };
+AuditEntry audit_entry(const Actor& actor, std::string action, std::string target, std::string outcome,
+                       std::string detail);
 
 // Route files: each adds its routes to the table (called once by Api).
-void add_label_routes(Router& router, RouteContext& context);   // label_routes.cpp
-void add_device_routes(Router& router, RouteContext& context);  // device_routes.cpp
-void add_page_routes(Router& router, RouteContext& context);    // page_routes.cpp: citizen pages
+void add_label_routes(Router& router, RouteContext& context);    // label_routes.cpp
+void add_device_routes(Router& router, RouteContext& context);   // device_routes.cpp
+void add_page_routes(Router& router, RouteContext& context);     // page_routes.cpp: citizen pages
+void add_custody_routes(Router& router, RouteContext& context);  // custody_routes.cpp: handoffs, bags, slips
+void add_ledger_routes(Router& router, RouteContext& context);   // ledger_routes.cpp: ledger, audit log
 
 // Who may record which scan (design.md section 5): clerks postal events at their own post office (RES at the
 // office handing over the result); office staff RCV/RES at their own office, for items addressed to it.

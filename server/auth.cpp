@@ -49,6 +49,13 @@ std::string random_token(std::size_t bytes) {
   return out;
 }
 
+std::string random_digits(std::size_t count) {
+  ensure_sodium();
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + randombytes_uniform(10)));
+  return out;
+}
+
 std::array<unsigned char, 32> sha256(std::string_view data) {
   ensure_sodium();
   std::array<unsigned char, 32> out{};

@@ -17,6 +17,8 @@ void verify_password_dummy(std::string_view password);
 
 // `bytes` random bytes from the OS CSPRNG, base64url without padding (16 bytes -> 22 characters).
 std::string random_token(std::size_t bytes);
+// `count` decimal digits, uniformly random (the second factor on the receipt).
+std::string random_digits(std::size_t count);
 std::array<unsigned char, 32> sha256(std::string_view data);
 std::string to_hex(const unsigned char* data, std::size_t size);
 

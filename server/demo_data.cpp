@@ -33,12 +33,13 @@ std::vector<std::string> load_demo_data(Storage& storage) {
   if (!storage.list_sites().empty()) return {};
 
   const std::vector<Site> sites = {
-      {"BC-HN01", SiteKind::post_office, "Bưu cục Ba Đình", "", "Số 1 Đội Cấn, Ba Đình, Hà Nội"},
-      {"BC-HN02", SiteKind::post_office, "Bưu cục Cầu Giấy", "", "Số 2 Trần Đăng Ninh, Cầu Giấy, Hà Nội"},
+      {"BC-HN01", SiteKind::post_office, "Bưu cục Ba Đình", "", "Số 1 Đội Cấn, Ba Đình, Hà Nội", ""},
+      {"BC-HN02", SiteKind::post_office, "Bưu cục Cầu Giấy", "", "Số 2 Trần Đăng Ninh, Cầu Giấy, Hà Nội", ""},
+      // Each office's mail goes through the post office of its district.
       {"MC-HN-BD", SiteKind::office, "Bộ phận một cửa quận Ba Đình", "000.00.01.H26",
-       "Số 25 Liễu Giai, Ba Đình, Hà Nội"},
+       "Số 25 Liễu Giai, Ba Đình, Hà Nội", "BC-HN01"},
       {"MC-HN-CG", SiteKind::office, "Bộ phận một cửa quận Cầu Giấy", "000.00.02.H26",
-       "Số 36 Cầu Giấy, Cầu Giấy, Hà Nội"},
+       "Số 36 Cầu Giấy, Cầu Giấy, Hà Nội", "BC-HN02"},
   };
   for (const auto& s : sites) {
     await_write<Site>([&](auto done) { storage.create_site(s, std::move(done)); });
@@ -68,8 +69,12 @@ std::vector<std::string> load_demo_data(Storage& storage) {
     user.site = u.site;
     user.full_name = u.full_name;
     auto created = await_write<User>([&](auto done) { storage.create_user(user, demo_hash, std::move(done)); });
-    actors[u.username] = Actor{created.id, created.username, created.role, created.site, std::nullopt};
+    actors[u.username] = Actor{created.id, created.username, created.role, created.site, std::nullopt, {}, "demo"};
   }
+  // supervisor1 watches the Ba Đình district: its one-stop office and its post office.
+  await_write<User>([&](auto done) {
+    storage.set_user_scope("supervisor1", {"MC-HN-BD", "BC-HN01"}, std::move(done));
+  });
 
   std::mt19937_64 rng(20261123);
   const UnixMillis start = now_millis() - 3LL * 24 * 60 * 60 * 1000;
@@ -108,7 +113,8 @@ std::vector<std::string> load_demo_data(Storage& storage) {
                    std::nullopt,
                    {{"Tờ khai yêu cầu cấp phiếu lý lịch tư pháp", CopyKind::original, 1},
                     {"Căn cước công dân", CopyKind::certified_copy, 1}},
-                   200'000});
+                   200'000,
+                   std::string("Lý lịch tư pháp")});
     const auto& id = d.items.at(0).item_id;
     play(id, start,
          {{"clerk2", EventCode::EMA, "BC-HN02", 0},
@@ -127,7 +133,8 @@ std::vector<std::string> load_demo_data(Storage& storage) {
                    std::nullopt,
                    std::string("2026-11-27"),
                    {{"Bản chính giấy tờ cần chứng thực", CopyKind::original, 3}},
-                   std::nullopt});
+                   std::nullopt,
+                   std::string("Chứng thực")});
     const auto& id = d.items.at(0).item_id;
     play(id, start + 60'000,
          {{"clerk2", EventCode::EMA, "BC-HN02", 0},
@@ -137,8 +144,8 @@ std::vector<std::string> load_demo_data(Storage& storage) {
           {"clerk1", EventCode::EDG, "BC-HN01", 360},
           {"clerk1", EventCode::EMI, "BC-HN01", 420},
           {"staff1", EventCode::RCV, "MC-HN-BD", 430}});
-    auto result =
-        await_write<ItemSummary>([&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::move(done)); });
+    auto result = await_write<ItemSummary>(
+        [&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::nullopt, std::move(done)); });
     play(result.item_id, start + 2LL * 24 * 60 * 60 * 1000,
          {{"staff1", EventCode::RES, "MC-HN-BD", 0},
           {"clerk1", EventCode::EMA, "BC-HN01", 5},
@@ -157,7 +164,8 @@ std::vector<std::string> load_demo_data(Storage& storage) {
                    std::nullopt,
                    std::nullopt,
                    {{"Tờ khai đăng ký khai sinh", CopyKind::original, 1}, {"Giấy chứng sinh", CopyKind::original, 1}},
-                   0});
+                   0,
+                   std::string("Hộ tịch")});
     const auto& id = d.items.at(0).item_id;
     play(id, now_millis() - 2LL * 60 * 60 * 1000, {{"clerk1", EventCode::EMA, "BC-HN01", 0}});
     lines.push_back(id + "  vừa nhận tại nhà công dân / just picked up");
@@ -173,9 +181,10 @@ std::vector<std::string> load_demo_data(Storage& storage) {
                                std::nullopt,
                                std::string("2026-11-22"),
                                {},
-                               std::nullopt});
-    auto result =
-        await_write<ItemSummary>([&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::move(done)); });
+                               std::nullopt,
+                               std::string("Đường bộ")});
+    auto result = await_write<ItemSummary>(
+        [&](auto done) { storage.create_result(actors.at("staff1"), d.id, std::nullopt, std::move(done)); });
     play(result.item_id, start,
          {{"staff1", EventCode::RES, "MC-HN-BD", 0},
           {"clerk1", EventCode::EMA, "BC-HN01", 10},

@@ -1,6 +1,8 @@
 #include "api.hpp"
 #include "api_error.hpp"
+#include "authorize.hpp"
 #include "route_util.hpp"
+#include "signing.hpp"
 #include "text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@ json device_json(const Device& d) {
             {"site", d.site},
             {"created_at", format_rfc3339(d.created_at)}};
   j["revoked_at"] = d.revoked_at ? json(format_rfc3339(*d.revoked_at)) : json(nullptr);
+  j["public_key"] = d.public_key ? json(signing::base64_encode(*d.public_key)) : json(nullptr);
   return j;
 }
 
@@ -39,9 +42,19 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     if (name.empty() || name.size() > 100 || !is_clean_text(name)) {
       throw unprocessable("invalid_text", "name must be 1 to 100 characters of text.");
     }
+    // The device's Ed25519 public key: every scan it sends is signed with the matching private key, which
+    // never leaves the device.
+    auto key_it = body.find("public_key");
+    if (key_it == body.end() || key_it->is_null()) {
+      throw unprocessable("missing_field",
+                          "The field \"public_key\" is required: the device's Ed25519 public key, base64 (32 bytes).");
+    }
+    if (!key_it->is_string()) throw bad_request("The field \"public_key\" must be a string.", "wrong_type");
+    const auto public_key = signing::base64_decode_fixed<32>(key_it->get<std::string>());
+    if (!public_key) throw unprocessable("bad_public_key", "public_key must be 32 bytes in base64.");
     std::int64_t user_id = actor.user_id;
     if (auto u = body.find("username"); u != body.end() && !u->is_null() && u->get<std::string>() != actor.username) {
-      if (actor.role != Role::admin) throw forbidden("Only an admin enrols a device for someone else.");
+      ctx.require(actor, AccessRequest{Action::manage_devices}, "device for " + u->get<std::string>());
       auto login = ctx.storage.find_login(u->get<std::string>());
       if (!login) throw unprocessable("unknown_user", "There is no user " + u->get<std::string>() + ".");
       if (login->user.role != Role::clerk && login->user.role != Role::office_staff) {
@@ -51,7 +64,8 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     } else if (actor.role != Role::clerk && actor.role != Role::office_staff) {
       throw forbidden("Devices are for clerks and office staff.");
     }
-    ctx.storage.create_device(user_id, name, [reply](Outcome<DeviceIssued> r) {
+    ctx.audit(audit_entry(actor, "device_enrolled", name, "ok", ""));
+    ctx.storage.create_device(user_id, name, public_key, [reply](Outcome<DeviceIssued> r) {
       guarded(reply, [&] {
         if (r.has_error()) std::rethrow_exception(r.error());
         reply(json_response(201, {{"id", r->device.id}, {"token", r->token}, {"device", device_json(r->device)}}));
@@ -77,8 +91,10 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     }
     if (!device) throw not_found("There is no device " + std::to_string(id) + ".");
     if (actor.role != Role::admin && device->username != actor.username) {
+      ctx.audit(audit_entry(actor, "denied", "device " + std::to_string(id), "denied", "revoke another's device"));
       throw forbidden("Only the device's owner or an admin may revoke it.");
     }
+    ctx.audit(audit_entry(actor, "device_revoked", "device " + std::to_string(id), "ok", ""));
     ctx.storage.revoke_device(id, [reply, device = *device](Outcome<bool> r) mutable {
       guarded(reply, [&] {
         if (r.has_error()) std::rethrow_exception(r.error());

@@ -5,6 +5,7 @@
 
 #include "api.hpp"
 #include "api_error.hpp"
+#include "authorize.hpp"
 #include "route_util.hpp"
 #include "text.hpp"
 
@@ -50,13 +51,6 @@ std::string printed_date(UnixMillis t) {
   return format_date_dmy(format_date_vn(t));
 }
 
-// Same rule as GET /api/v1/items/{item_id}: office staff see the dossiers of their own office only.
-void require_access(const Actor& actor, const DossierInfo& dossier) {
-  if (actor.role == Role::office_staff && dossier.office != actor.site) {
-    throw forbidden("This dossier belongs to office " + dossier.office + ", not to yours.");
-  }
-}
-
 ItemId parse_item(std::string_view text) {
   auto id = ItemId::parse(text);
   if (!id) throw unprocessable(std::string(to_code(id.error())), std::string(describe(id.error())));
@@ -91,18 +85,6 @@ HttpResponse document(std::string body, std::string_view content_type, const std
   // Labels carry names and addresses: no shared cache may keep them.
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
-}
-
-void require_staff(const Actor& actor) {
-  // Every role is staff today; the check keeps the rule explicit should a role without item access be added.
-  switch (actor.role) {
-    case Role::clerk:
-    case Role::office_staff:
-    case Role::supervisor:
-    case Role::admin:
-      return;
-  }
-  throw forbidden("Your role may not print labels.");
 }
 
 }  // namespace
@@ -150,6 +132,7 @@ ReceiptData receipt_data_for(Storage& storage, const DossierInfo& dossier, const
   ReceiptData r;
   r.item_id = item->item_id;
   r.tracking_url = public_base_url + "/t/" + item->tracking_token;
+  r.lookup_code = item->lookup_code;
   r.dossier_code = dossier.dossier_code.value_or("");
   r.procedure_code = dossier.procedure_code;
   r.procedure_name = dossier.procedure_name;
@@ -177,20 +160,22 @@ void add_label_routes(Router& router, RouteContext& context) {
 
   router.add("GET", "/api/v1/items/{item_id}/label", [ctx](HttpRequest& req, Reply reply) {
     const auto actor = ctx->authenticate(req);
-    require_staff(actor);
     const auto format = parse_format(req);
     const int dpi = parse_dpi(req);
     const auto id = parse_item(req.param("item_id"));
     auto item = ctx->storage.find_item(id);
     if (!item) throw not_found("There is no item " + id.str() + ".", "unknown_item");
-    require_access(actor, item->dossier);
-    auto body = render_label(label_data_for(ctx->storage, *item, ctx->options.public_base_url), format, dpi);
-    reply(document(std::move(body), content_type(format), id.str() + "." + std::string(file_extension(format))));
+    const auto facts = facts_of(*item);
+    ctx->require(actor, AccessRequest{Action::print_label, &facts}, id.str());
+    auto data = label_data_for(ctx->storage, *item, ctx->options.public_base_url);
+    ctx->disclose(actor, id.str(), item->dossier.office, reply, [data = std::move(data), format, dpi, id] {
+      return document(render_label(data, format, dpi), content_type(format),
+                      id.str() + "." + std::string(file_extension(format)));
+    });
   });
 
   router.add("POST", "/api/v1/labels/sheet", [ctx](HttpRequest& req, Reply reply) {
     const auto actor = ctx->authenticate(req);
-    require_staff(actor);
     const json body = parse_json_body(req);
     if (!body.is_object() || !body.contains("items") || !body["items"].is_array()) {
       throw bad_request("The body must be {\"items\": [\"EE123456785VN\", ...]}.");
@@ -214,23 +199,31 @@ void add_label_routes(Router& router, RouteContext& context) {
       }
       auto item = ctx->storage.find_item(*id);
       if (!item) throw not_found("There is no item " + id->str() + ".", "unknown_item");
-      require_access(actor, item->dossier);
+      const auto facts = facts_of(*item);
+      ctx->require(actor, AccessRequest{Action::print_label, &facts}, id->str());
       labels.push_back(label_data_for(ctx->storage, *item, ctx->options.public_base_url));
     }
-    auto pdf = render_label_sheet(labels);
-    const auto today = format_date_vn(now_millis());
-    reply(document(std::move(pdf), content_type(LabelFormat::pdf), "labels-" + today + ".pdf"));
+    std::string target = "sheet of " + std::to_string(labels.size()) + ":";
+    for (const auto& l : labels) target += " " + l.item_id;
+    ctx->disclose(actor, target, actor.site, reply, [labels = std::move(labels)] {
+      const auto today = format_date_vn(now_millis());
+      return document(render_label_sheet(labels), content_type(LabelFormat::pdf), "labels-" + today + ".pdf");
+    });
   });
 
   router.add("GET", "/api/v1/dossiers/{id}/receipt", [ctx](HttpRequest& req, Reply reply) {
     const auto actor = ctx->authenticate(req);
-    require_staff(actor);
     const auto id = parse_path_id(req.param("id"), "dossier");
     auto dossier = ctx->storage.find_dossier(id);
     if (!dossier) throw not_found("There is no dossier " + std::string(req.param("id")) + ".");
-    require_access(actor, *dossier);
-    auto pdf = render_receipt(receipt_data_for(ctx->storage, *dossier, ctx->options.public_base_url));
-    reply(document(std::move(pdf), content_type(LabelFormat::pdf), "receipt-" + std::to_string(id) + ".pdf"));
+    const auto facts = facts_of(*dossier, ctx->storage.dossier_routes(id));
+    ctx->require(actor, AccessRequest{Action::print_label, &facts}, "dossier " + std::to_string(id));
+    auto data = receipt_data_for(ctx->storage, *dossier, ctx->options.public_base_url);
+    ctx->disclose(actor, "receipt of dossier " + std::to_string(id), dossier->office, reply,
+                  [data = std::move(data), id] {
+                    return document(render_receipt(data), content_type(LabelFormat::pdf),
+                                    "receipt-" + std::to_string(id) + ".pdf");
+                  });
   });
 }
 

@@ -4,12 +4,16 @@
 #include "auth.hpp"
 #include "embedded_file.hpp"
 #include "notify.hpp"
+#include "sqlite_conn.hpp"
+#include "sqlite_ledger.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -27,9 +31,15 @@ std::span<const dpost::EmbeddedFile> schema_files();  // generated from schema/*
 
 namespace {
 
+using namespace sqlite;
+
 constexpr UnixMillis kFutureTolerance = 10 * 60 * 1000;  // device clocks drift; a scan 10 min ahead is refused
 constexpr std::size_t kTrackingTokenBytes = 16;          // 128 random bits in the QR URL
 constexpr std::size_t kSessionTokenBytes = 32;
+constexpr std::size_t kLookupCodeDigits = 6;
+// What public tracking says of a procedure whose field (lĩnh vực) was not given.
+constexpr std::string_view kDefaultProcedureCategory =
+    "Thủ tục hành chính";  // the second factor printed on the receipt
 
 std::string_view service_indicator(ItemKind kind) {
   // VNPost gives public-administration (HCC) items E + letter indicators (reference/domain-research.md 1.7).
@@ -42,89 +52,6 @@ std::string_view service_indicator(ItemKind kind) {
       return "ER";
   }
   return "EH";
-}
-
-// A connection with its prepared statements, used by one thread at a time.
-class Conn {
- public:
-  Conn(const std::string& path, int flags) : db_(path, flags) { db_.setBusyTimeout(5000); }
-  SQLite::Database& db() { return db_; }
-
-  // Statements are cached by the address of their SQL literal: every call site passes a literal.
-  SQLite::Statement& stmt(const char* sql) {
-    auto& slot = cache_[sql];
-    if (!slot) {
-      slot = std::make_unique<SQLite::Statement>(db_, sql);
-    } else {
-      slot->reset();
-      slot->clearBindings();
-    }
-    return *slot;
-  }
-  void reset_all() {
-    for (auto& [sql, s] : cache_) s->reset();
-  }
-
- private:
-  SQLite::Database db_;
-  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> cache_;
-};
-
-// Resets a cached statement when the query is done, so a read transaction is never left open (an open
-// reader would keep WAL checkpoints from completing).
-class Query {
- public:
-  Query(Conn& conn, const char* sql) : s_(conn.stmt(sql)) {}
-  ~Query() {
-    try {
-      s_.reset();
-    } catch (...) {
-    }
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  SQLite::Statement* operator->() { return &s_; }
-  SQLite::Statement& operator*() { return s_; }
-
- private:
-  SQLite::Statement& s_;
-};
-
-// Several queries that must see one consistent state (an item and its events) share one read transaction;
-// it also saves taking the WAL read lock once per query.
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(Conn& conn) : conn_(conn) { Query(conn_, "BEGIN")->exec(); }
-  ~ReadSnapshot() {
-    try {
-      Query(conn_, "COMMIT")->exec();
-    } catch (...) {
-    }
-  }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
- private:
-  Conn& conn_;
-};
-
-void bind_opt(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
-  if (value) {
-    s.bind(index, *value);
-  } else {
-    s.bind(index);
-  }
-}
-
-std::optional<std::string> opt_text(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getString();
-}
-
-template <class E>
-E parse_or_throw(std::optional<E> value, std::string_view what) {
-  if (!value) throw std::runtime_error("stored " + std::string(what) + " is not recognised");
-  return *value;
 }
 
 int migration_version(std::string_view name) {
@@ -194,6 +121,14 @@ std::string canonical_event(const EventRecord& e) {
   }
   add(to_string(e.state_after));
   if (e.clock_offset_ms) add("offset=" + std::to_string(*e.clock_offset_ms));
+  // Fields of schema 0004, appended only when present so that the chain of older rows stays as it was.
+  if (e.seal_intact) add(*e.seal_intact ? "seal=intact" : "seal=broken");
+  if (e.issue) add("issue=" + std::string(to_string(*e.issue)));
+  if (e.device_id) add("device_id=" + std::to_string(*e.device_id));
+  if (e.device_seq) add("seq=" + std::to_string(*e.device_seq));
+  if (e.device_signature)
+    add("signature=" +
+        to_hex(reinterpret_cast<const unsigned char*>(e.device_signature->data()), e.device_signature->size()));
   return out;
 }
 
@@ -214,14 +149,27 @@ std::string join_codes(const std::vector<EventCode>& codes) {
 }
 
 // The columns read_event() reads, in its order; statements are cached by these pointers (Conn::stmt).
-#define DPOST_EVENT_SELECT                                                                                 \
-  "SELECT e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, " \
-  "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "   \
-  "e.state_after, e.clock_offset_ms FROM events e JOIN items i ON i.id = e.item_id "                       \
-  "JOIN sites s ON s.id = e.site_id LEFT JOIN users u ON u.id = e.user_id "
+#define DPOST_EVENT_COLUMNS                                                                              \
+  "e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "      \
+  "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, " \
+  "e.state_after, e.clock_offset_ms, e.seal_intact, e.issue, e.device_id, e.device_seq, e.device_signature "
+#define DPOST_EVENT_SELECT                                                  \
+  "SELECT " DPOST_EVENT_COLUMNS                                             \
+  ", l.seq FROM events e JOIN items i ON i.id = e.item_id "                 \
+  "JOIN sites s ON s.id = e.site_id LEFT JOIN users u ON u.id = e.user_id " \
+  "LEFT JOIN ledger_leaves l ON l.event_row = e.id "
 constexpr const char* kEventsOfItem = DPOST_EVENT_SELECT "WHERE e.item_id = ? ORDER BY e.occurred_at, e.id";
 constexpr const char* kEventById = DPOST_EVENT_SELECT "WHERE e.event_id = ?";
+constexpr const char* kEventByRow = DPOST_EVENT_SELECT "WHERE e.id = ?";
+// verify(): every row in id order, with dangling references kept visible (LEFT JOINs), and its leaf.
+constexpr const char* kEventsForVerify =
+    "SELECT e.id, " DPOST_EVENT_COLUMNS
+    ", e.chain, l.seq, l.salt FROM events e "
+    "LEFT JOIN items i ON i.id = e.item_id LEFT JOIN sites s ON s.id = e.site_id "
+    "LEFT JOIN users u ON u.id = e.user_id LEFT JOIN ledger_leaves l ON l.event_row = e.id ORDER BY e.id";
 #undef DPOST_EVENT_SELECT
+#undef DPOST_EVENT_COLUMNS
+constexpr int kEventColumns = 21;  // read_event() reads this many from `first`
 
 EventRecord read_event(SQLite::Statement& q, int first = 0) {
   EventRecord e;
@@ -245,6 +193,20 @@ EventRecord read_event(SQLite::Statement& q, int first = 0) {
   e.device = opt_text(q.getColumn(first + 13));
   e.state_after = parse_or_throw(parse_item_state(q.getColumn(first + 14).getText()), "state");
   if (!q.getColumn(first + 15).isNull()) e.clock_offset_ms = q.getColumn(first + 15).getInt64();
+  if (!q.getColumn(first + 16).isNull()) e.seal_intact = q.getColumn(first + 16).getInt() != 0;
+  if (!q.getColumn(first + 17).isNull()) {
+    e.issue = parse_or_throw(parse_handoff_issue(q.getColumn(first + 17).getText()), "issue");
+  }
+  if (!q.getColumn(first + 18).isNull()) e.device_id = q.getColumn(first + 18).getInt64();
+  if (!q.getColumn(first + 19).isNull()) e.device_seq = q.getColumn(first + 19).getInt64();
+  if (!q.getColumn(first + 20).isNull()) e.device_signature = blob(q.getColumn(first + 20));
+  return e;
+}
+
+// The statements built on DPOST_EVENT_SELECT end with the leaf index.
+EventRecord read_event_with_leaf(SQLite::Statement& q) {
+  auto e = read_event(q);
+  if (!q.getColumn(kEventColumns).isNull()) e.ledger_index = q.getColumn(kEventColumns).getInt64();
   return e;
 }
 
@@ -257,6 +219,9 @@ struct ItemRow {
   std::string origin_site;
   std::string destination_site;
   std::optional<UnixMillis> last_occurred_at;
+  std::string office;  // the dossier's office
+  std::int64_t dossier_id = 0;
+  std::vector<std::string> route;
 };
 
 class SqliteStorage final : public Storage {
@@ -276,6 +241,21 @@ class SqliteStorage final : public Storage {
     db.exec("PRAGMA synchronous=FULL");
     db.exec("PRAGMA foreign_keys=ON");
     apply_migrations(db);
+    ledger_key_ = load_or_create_ledger_key(options_.ledger_key_path.empty() ? options_.path + ".ledger-key"
+                                                                             : options_.ledger_key_path);
+    {
+      // Events from before the ledger (schema < 0004) join it in their order, then the tree is signed.
+      SQLite::Transaction tx(db);
+      ledger_register_key(*writer_, ledger_key_);
+      const auto added = ledger_backfill(*writer_, [this](std::int64_t row) {
+        Query q(*writer_, kEventByRow);
+        q->bind(1, row);
+        if (!q->executeStep()) throw std::runtime_error("event row vanished during the ledger backfill");
+        return read_event(*q);
+      });
+      if (added > 0) ledger_sign_checkpoint(*writer_, ledger_key_, now_millis());
+      tx.commit();
+    }
     writer_thread_ = std::thread([this] { writer_loop(); });
   }
 
@@ -314,7 +294,11 @@ class SqliteStorage final : public Storage {
             "LEFT JOIN sites s ON s.id = u.site_id WHERE x.token_hash = ? AND x.expires_at > ? AND u.active = 1");
     q->bind(1, hash.data(), static_cast<int>(hash.size()));
     q->bind(2, static_cast<std::int64_t>(now));
-    if (q->executeStep()) return read_actor(*q);
+    if (q->executeStep()) {
+      auto a = read_actor(*q);
+      a.scope = load_scope(*conn, a.user_id);
+      return a;
+    }
     // Not a login session: perhaps a scanner's device token (valid until revoked).
     Query d(
         *conn,
@@ -324,6 +308,7 @@ class SqliteStorage final : public Storage {
     if (!d->executeStep()) return std::nullopt;
     auto a = read_actor(*d);
     a.device_id = d->getColumn(4).getInt64();
+    a.scope = load_scope(*conn, a.user_id);
     return a;
   }
 
@@ -351,7 +336,9 @@ class SqliteStorage final : public Storage {
 
   std::optional<Site> find_site(std::string_view code) override {
     auto conn = lease();
-    Query q(*conn, "SELECT code, kind, name, agency_id, address FROM sites WHERE code = ?");
+    Query q(*conn,
+            "SELECT s.code, s.kind, s.name, s.agency_id, s.address, COALESCE(p.code, '') FROM sites s "
+            "LEFT JOIN sites p ON p.id = s.serving_post_office_id WHERE s.code = ?");
     q->bind(1, std::string(code));
     if (!q->executeStep()) return std::nullopt;
     return read_site(*q);
@@ -359,7 +346,9 @@ class SqliteStorage final : public Storage {
 
   std::vector<Site> list_sites() override {
     auto conn = lease();
-    Query q(*conn, "SELECT code, kind, name, agency_id, address FROM sites ORDER BY code");
+    Query q(*conn,
+            "SELECT s.code, s.kind, s.name, s.agency_id, s.address, COALESCE(p.code, '') FROM sites s "
+            "LEFT JOIN sites p ON p.id = s.serving_post_office_id ORDER BY s.code");
     std::vector<Site> out;
     while (q->executeStep()) out.push_back(read_site(*q));
     return out;
@@ -372,6 +361,8 @@ class SqliteStorage final : public Storage {
             "LEFT JOIN sites s ON s.id = u.site_id ORDER BY u.username");
     std::vector<User> out;
     while (q->executeStep()) out.push_back(read_user(*q));
+    q->reset();
+    for (auto& u : out) u.scope = load_scope(*conn, u.id);
     return out;
   }
 
@@ -384,7 +375,8 @@ class SqliteStorage final : public Storage {
     {
       Query q(*conn,
               "SELECT i.id, i.item_id, i.kind, i.state, os.code, COALESCE(ds.code, ''), i.tracking_token, "
-              "i.created_at, i.dossier_id FROM items i JOIN sites os ON os.id = i.origin_site_id "
+              "i.created_at, i.dossier_id, COALESCE(i.lookup_code, '') FROM items i "
+              "JOIN sites os ON os.id = i.origin_site_id "
               "LEFT JOIN sites ds ON ds.id = i.destination_site_id WHERE i.item_id = ?");
       q->bind(1, id.str());
       if (!q->executeStep()) return std::nullopt;
@@ -397,12 +389,22 @@ class SqliteStorage final : public Storage {
       v.tracking_token = q->getColumn(6).getString();
       v.created_at = q->getColumn(7).getInt64();
       dossier_id = q->getColumn(8).getInt64();
+      v.lookup_code = q->getColumn(9).getString();
     }
     auto dossier = load_dossier(*conn, dossier_id);
     if (dossier) v.dossier = std::move(*dossier);
-    Query e(*conn, kEventsOfItem);
-    e->bind(1, row_id);
-    while (e->executeStep()) v.events.push_back(read_event(*e));
+    {
+      Query e(*conn, kEventsOfItem);
+      e->bind(1, row_id);
+      while (e->executeStep()) v.events.push_back(read_event_with_leaf(*e));
+    }
+    v.route = load_route(*conn, row_id);
+    v.custody = custody_of(v.kind, v.state, v.events, v.origin_site, v.destination_site);
+    if (v.custody.awaiting_confirmation && v.custody.awaiting_site.empty()) {
+      for (const auto& stop : v.route) {
+        if (stop.role == "pickup") v.custody.awaiting_site = stop.site;
+      }
+    }
     return v;
   }
 
@@ -410,7 +412,7 @@ class SqliteStorage final : public Storage {
     auto conn = lease();
     ReadSnapshot snapshot(*conn);
     Query q(*conn,
-            "SELECT i.id, i.item_id, i.kind, i.state, d.procedure_name, os.name FROM items i "
+            "SELECT i.id, i.item_id, i.kind, i.state, d.procedure_name, os.name, d.procedure_category FROM items i "
             "JOIN dossiers d ON d.id = i.dossier_id JOIN sites os ON os.id = d.office_site_id WHERE i.item_id = ?");
     q->bind(1, id.str());
     return read_public(*conn, *q);
@@ -420,7 +422,7 @@ class SqliteStorage final : public Storage {
     auto conn = lease();
     ReadSnapshot snapshot(*conn);
     Query q(*conn,
-            "SELECT i.id, i.item_id, i.kind, i.state, d.procedure_name, os.name FROM items i "
+            "SELECT i.id, i.item_id, i.kind, i.state, d.procedure_name, os.name, d.procedure_category FROM items i "
             "JOIN dossiers d ON d.id = i.dossier_id JOIN sites os ON os.id = d.office_site_id "
             "WHERE i.tracking_token = ?");
     q->bind(1, std::string(token));
@@ -438,13 +440,29 @@ class SqliteStorage final : public Storage {
   void create_site(Site site, Done<Site> done) override {
     submit<Site>(
         [site = std::move(site)](Conn& c) {
-          Query q(c, "INSERT INTO sites (code, kind, name, agency_id, address, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+          std::optional<std::int64_t> serving;
+          if (!site.serving_post_office.empty()) {
+            auto po = site_row_with_kind(c, site.serving_post_office);
+            if (!po || po->second != SiteKind::post_office) {
+              throw unprocessable("unknown_post_office",
+                                  "There is no post office with code " + site.serving_post_office + ".");
+            }
+            serving = po->first;
+          }
+          Query q(c,
+                  "INSERT INTO sites (code, kind, name, agency_id, address, created_at, serving_post_office_id) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
           q->bind(1, site.code);
           q->bind(2, std::string(to_string(site.kind)));
           q->bind(3, site.name);
           q->bind(4, site.agency_id);
           q->bind(5, site.address);
           q->bind(6, static_cast<std::int64_t>(now_millis()));
+          if (serving) {
+            q->bind(7, *serving);
+          } else {
+            q->bind(7);
+          }
           try {
             q->exec();
           } catch (const SQLite::Exception& e) {
@@ -543,7 +561,8 @@ class SqliteStorage final : public Storage {
           Query q(c,
                   "INSERT INTO dossiers (dossier_code, procedure_code, procedure_name, applicant_name, "
                   "applicant_phone, applicant_address, applicant_id_number, office_site_id, origin_site_id, service, "
-                  "due_date, created_by, created_at, fee_vnd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "due_date, created_by, created_at, fee_vnd, procedure_category) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
           bind_opt(*q, 1, request.dossier_code);
           q->bind(2, request.procedure_code);
           q->bind(3, request.procedure_name);
@@ -562,6 +581,7 @@ class SqliteStorage final : public Storage {
           } else {
             q->bind(14);
           }
+          bind_opt(*q, 15, request.procedure_category);
           try {
             q->exec();
           } catch (const SQLite::Exception& e) {
@@ -585,24 +605,31 @@ class SqliteStorage final : public Storage {
             d->exec();
           }
           if (request.service != ServiceOption::receive) {
-            out.items.push_back(insert_item(c, out.id, ItemKind::dossier, *origin, office->first, now));
+            // Accepted at the clerk's post office, delivered to the office from the post office serving it.
+            std::vector<std::pair<std::int64_t, std::string>> route;
+            if (is_post_office(c, *origin)) route.emplace_back(*origin, "origin");
+            if (auto serving = serving_post_office(c, office->first)) route.emplace_back(*serving, "delivery");
+            out.items.push_back(insert_item(c, out.id, ItemKind::dossier, *origin, office->first, now, route));
           }
           return out;
         },
         std::move(done));
   }
 
-  void create_result(Actor actor, std::int64_t dossier_id, Done<ItemSummary> done) override {
+  void create_result(Actor actor, std::int64_t dossier_id, std::optional<std::string> delivery_post_office,
+                     Done<ItemSummary> done) override {
     submit<ItemSummary>(
-        [actor = std::move(actor), dossier_id](Conn& c) {
+        [actor = std::move(actor), dossier_id, delivery_post_office = std::move(delivery_post_office)](Conn& c) {
           std::int64_t office_id = 0;
+          std::int64_t origin_id = 0;
           std::string service;
           {
-            Query q(c, "SELECT office_site_id, service FROM dossiers WHERE id = ?");
+            Query q(c, "SELECT office_site_id, service, origin_site_id FROM dossiers WHERE id = ?");
             q->bind(1, dossier_id);
             if (!q->executeStep()) throw not_found("There is no dossier " + std::to_string(dossier_id) + ".");
             office_id = q->getColumn(0).getInt64();
             service = q->getColumn(1).getString();
+            origin_id = q->getColumn(2).getInt64();
           }
           if (service == "send") {
             throw conflict("result_not_by_post",
@@ -618,7 +645,26 @@ class SqliteStorage final : public Storage {
               }
             }
           }
-          return insert_item(c, dossier_id, ItemKind::result, office_id, std::nullopt, now_millis());
+          // Picked up at the office by the post office serving it; delivered from the post office that took the
+          // dossier in (it serves the citizen's area), unless the office names another one.
+          std::vector<std::pair<std::int64_t, std::string>> route;
+          const auto serving = serving_post_office(c, office_id);
+          if (serving) route.emplace_back(*serving, "pickup");
+          std::optional<std::int64_t> delivery;
+          if (delivery_post_office) {
+            auto site = site_row_with_kind(c, *delivery_post_office);
+            if (!site || site->second != SiteKind::post_office) {
+              throw unprocessable("unknown_post_office",
+                                  "There is no post office with code " + *delivery_post_office + ".");
+            }
+            delivery = site->first;
+          } else if (is_post_office(c, origin_id)) {
+            delivery = origin_id;
+          } else {
+            delivery = serving;
+          }
+          if (delivery && delivery != serving) route.emplace_back(*delivery, "delivery");
+          return insert_item(c, dossier_id, ItemKind::result, office_id, std::nullopt, now_millis(), route);
         },
         std::move(done));
   }
@@ -636,19 +682,26 @@ class SqliteStorage final : public Storage {
         std::move(done));
   }
 
-  void create_device(std::int64_t user_id, std::string name, Done<DeviceIssued> done) override {
+  void create_device(std::int64_t user_id, std::string name, std::optional<std::array<unsigned char, 32>> public_key,
+                     Done<DeviceIssued> done) override {
     submit<DeviceIssued>(
-        [user_id, name = std::move(name)](Conn& c) {
+        [user_id, name = std::move(name), public_key](Conn& c) {
           DeviceIssued issued;
           issued.token = random_token(kSessionTokenBytes);
           const auto hash = sha256(issued.token);
           const UnixMillis now = now_millis();
           {
-            Query q(c, "INSERT INTO devices (name, user_id, token_hash, created_at) VALUES (?, ?, ?, ?)");
+            Query q(c,
+                    "INSERT INTO devices (name, user_id, token_hash, created_at, public_key) VALUES (?, ?, ?, ?, ?)");
             q->bind(1, name);
             q->bind(2, user_id);
             q->bind(3, hash.data(), static_cast<int>(hash.size()));
             q->bind(4, static_cast<std::int64_t>(now));
+            if (public_key) {
+              q->bind(5, public_key->data(), static_cast<int>(public_key->size()));
+            } else {
+              q->bind(5);
+            }
             q->exec();
           }
           auto device = load_device(c, c.db().getLastInsertRowid());
@@ -669,6 +722,647 @@ class SqliteStorage final : public Storage {
         },
         std::move(done));
   }
+
+  // ------------------------------------------------------------------ who may read a dossier
+
+  std::vector<std::string> dossier_routes(std::int64_t dossier_id) override {
+    auto conn = lease();
+    Query q(
+        *conn,
+        "SELECT DISTINCT s.code FROM items i JOIN item_route r ON r.item_id = i.id JOIN sites s ON s.id = r.site_id "
+        "WHERE i.dossier_id = ? ORDER BY s.code");
+    q->bind(1, dossier_id);
+    std::vector<std::string> out;
+    while (q->executeStep()) out.push_back(q->getColumn(0).getString());
+    return out;
+  }
+
+  std::optional<std::int64_t> dossier_of_item(const ItemId& id) override {
+    auto conn = lease();
+    Query q(*conn, "SELECT dossier_id FROM items WHERE item_id = ?");
+    q->bind(1, id.str());
+    if (!q->executeStep()) return std::nullopt;
+    return q->getColumn(0).getInt64();
+  }
+
+  void set_user_scope(std::string username, std::vector<std::string> sites, Done<User> done) override {
+    submit<User>(
+        [username = std::move(username), sites = std::move(sites)](Conn& c) {
+          std::int64_t user_id = 0;
+          std::string role;
+          {
+            Query q(c, "SELECT id, role FROM users WHERE username = ?");
+            q->bind(1, username);
+            if (!q->executeStep()) throw not_found("There is no user " + username + ".", "unknown_user");
+            user_id = q->getColumn(0).getInt64();
+            role = q->getColumn(1).getString();
+          }
+          if (role != "supervisor") throw unprocessable("wrong_role", "Only supervisors read further sites.");
+          std::vector<std::int64_t> rows;
+          for (const auto& code : sites) {
+            auto row = site_row(c, code);
+            if (!row) throw unprocessable("unknown_site", "There is no site with code " + code + ".");
+            rows.push_back(*row);
+          }
+          {
+            Query q(c, "DELETE FROM user_sites WHERE user_id = ?");
+            q->bind(1, user_id);
+            q->exec();
+          }
+          for (auto row : rows) {
+            Query q(c, "INSERT OR IGNORE INTO user_sites (user_id, site_id) VALUES (?, ?)");
+            q->bind(1, user_id);
+            q->bind(2, row);
+            q->exec();
+          }
+          Query q(c,
+                  "SELECT u.id, u.username, u.role, COALESCE(s.code, ''), u.full_name, u.active FROM users u "
+                  "LEFT JOIN sites s ON s.id = u.site_id WHERE u.id = ?");
+          q->bind(1, user_id);
+          q->executeStep();
+          auto user = read_user(*q);
+          q->reset();
+          user.scope = load_scope(c, user_id);
+          return user;
+        },
+        std::move(done));
+  }
+
+  // ------------------------------------------------------------------ audit log
+
+  void append_audit(AuditEntry entry, Done<bool> done) override {
+    submit<bool>(
+        [entry = std::move(entry)](Conn& c) {
+          insert_audit(c, entry);
+          return true;
+        },
+        std::move(done));
+  }
+
+  std::vector<AuditEntry> list_audit(const AuditQuery& query) override {
+    auto conn = lease();
+    // The site filter is a JSON array so one cached statement serves any number of sites.
+    nlohmann::json sites = query.sites;
+    Query q(*conn,
+            "SELECT id, at, user_id, username, role, site, device_id, address, action, target, target_site, outcome, "
+            "detail FROM audit_log WHERE (? = 0 OR site IN (SELECT value FROM json_each(?)) OR target_site IN "
+            "(SELECT value FROM json_each(?))) AND (? IS NULL OR id < ?) AND (? = '' OR action = ?) "
+            "AND (? = '' OR username = ?) ORDER BY id DESC LIMIT ?");
+    const auto site_json = sites.dump();
+    q->bind(1, query.sites.empty() ? 0 : 1);
+    q->bind(2, site_json);
+    q->bind(3, site_json);
+    if (query.before_id) {
+      q->bind(4, *query.before_id);
+      q->bind(5, *query.before_id);
+    } else {
+      q->bind(4);
+      q->bind(5);
+    }
+    q->bind(6, query.action);
+    q->bind(7, query.action);
+    q->bind(8, query.username);
+    q->bind(9, query.username);
+    q->bind(10, static_cast<std::int64_t>(std::clamp<std::size_t>(query.limit, 1, 1000)));
+    std::vector<AuditEntry> out;
+    while (q->executeStep()) {
+      AuditEntry a;
+      a.id = q->getColumn(0).getInt64();
+      a.at = q->getColumn(1).getInt64();
+      if (!q->getColumn(2).isNull()) a.user_id = q->getColumn(2).getInt64();
+      a.username = q->getColumn(3).getString();
+      a.role = q->getColumn(4).getString();
+      a.site = q->getColumn(5).getString();
+      if (!q->getColumn(6).isNull()) a.device_id = q->getColumn(6).getInt64();
+      a.address = q->getColumn(7).getString();
+      a.action = q->getColumn(8).getString();
+      a.target = q->getColumn(9).getString();
+      a.target_site = q->getColumn(10).getString();
+      a.outcome = q->getColumn(11).getString();
+      a.detail = q->getColumn(12).getString();
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ two-party handoffs
+
+  std::vector<PendingHandoff> pending_handoffs(const std::vector<std::string>& sites) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    const auto site_json = nlohmann::json(sites).dump();
+    std::vector<PendingHandoff> out;
+    // Dossiers delivered to an office's counter (EMI) and results handed to the post (RES): each waits for
+    // the other side's confirmation. The handing side and the confirming side both see it.
+    Query q(*conn,
+            "SELECT i.item_id, i.kind, i.state, ls.code, COALESCE(ds.code, pk.code, ''), i.last_occurred_at, "
+            "d.dossier_code FROM items i JOIN dossiers d ON d.id = i.dossier_id "
+            "LEFT JOIN sites ds ON ds.id = i.destination_site_id "
+            "LEFT JOIN (SELECT r.item_id, s.code FROM item_route r JOIN sites s ON s.id = r.site_id "
+            "           WHERE r.role = 'pickup') pk ON pk.item_id = i.id AND i.kind = 'result' "
+            "JOIN events le ON le.id = (SELECT e.id FROM events e WHERE e.item_id = i.id "
+            "                           ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) "
+            "JOIN sites ls ON ls.id = le.site_id "
+            "WHERE ((i.kind = 'dossier' AND i.state = 'delivered') OR (i.kind = 'result' AND i.state = "
+            "'handed_to_post')) AND (ls.code IN (SELECT value FROM json_each(?)) OR "
+            "COALESCE(ds.code, pk.code, '') IN (SELECT value FROM json_each(?))) "
+            "ORDER BY i.last_occurred_at LIMIT 1000");
+    q->bind(1, site_json);
+    q->bind(2, site_json);
+    while (q->executeStep()) {
+      PendingHandoff p;
+      p.item_id = q->getColumn(0).getString();
+      p.kind = parse_or_throw(parse_item_kind(q->getColumn(1).getText()), "kind");
+      p.state = parse_or_throw(parse_item_state(q->getColumn(2).getText()), "state");
+      p.from_site = q->getColumn(3).getString();
+      p.to_site = q->getColumn(4).getString();
+      p.since = q->getColumn(5).getInt64();
+      p.dossier_code = opt_text(q->getColumn(6));
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  std::vector<HandoffProblem> handoff_problems(const std::vector<std::string>& sites, UnixMillis since) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    const auto site_json = nlohmann::json(sites).dump();
+    std::vector<HandoffProblem> out;
+    {
+      Query q(*conn,
+              "SELECT i.item_id, e.event_id, s.code, e.occurred_at, e.issue, e.reason, COALESCE(u.username, ''), "
+              "COALESCE((SELECT b.bag_id FROM bag_items bi JOIN bags b ON b.id = bi.bag_id "
+              "          WHERE bi.event_id = e.event_id LIMIT 1), '') "
+              "FROM events e JOIN items i ON i.id = e.item_id JOIN sites s ON s.id = e.site_id "
+              "LEFT JOIN users u ON u.id = e.user_id WHERE e.issue IS NOT NULL AND e.occurred_at >= ? "
+              "AND s.code IN (SELECT value FROM json_each(?)) ORDER BY e.occurred_at DESC LIMIT 500");
+      q->bind(1, static_cast<std::int64_t>(since));
+      q->bind(2, site_json);
+      while (q->executeStep()) {
+        HandoffProblem p;
+        p.item_id = q->getColumn(0).getString();
+        p.event_id = q->getColumn(1).getString();
+        p.site = q->getColumn(2).getString();
+        p.at = q->getColumn(3).getInt64();
+        p.problem = q->getColumn(4).getString();
+        p.note = opt_text(q->getColumn(5));
+        p.recorded_by = q->getColumn(6).getString();
+        p.bag_id = q->getColumn(7).getString();
+        out.push_back(std::move(p));
+      }
+    }
+    Query q(*conn,
+            "SELECT i.item_id, COALESCE(bi.event_id, ''), ds.code, COALESCE(bi.scanned_at, b.closed_at), bi.outcome, "
+            "b.bag_id, COALESCE(u.username, '') FROM bag_items bi JOIN bags b ON b.id = bi.bag_id "
+            "JOIN items i ON i.id = bi.item_id JOIN sites ds ON ds.id = b.destination_site_id "
+            "JOIN sites os ON os.id = b.origin_site_id LEFT JOIN users u ON u.id = b.closed_by "
+            "WHERE bi.outcome IN ('missing', 'extra') AND COALESCE(bi.scanned_at, b.closed_at) >= ? "
+            "AND (ds.code IN (SELECT value FROM json_each(?)) OR os.code IN (SELECT value FROM json_each(?))) "
+            "ORDER BY 4 DESC LIMIT 500");
+    q->bind(1, static_cast<std::int64_t>(since));
+    q->bind(2, site_json);
+    q->bind(3, site_json);
+    while (q->executeStep()) {
+      HandoffProblem p;
+      p.item_id = q->getColumn(0).getString();
+      p.event_id = q->getColumn(1).getString();
+      p.site = q->getColumn(2).getString();
+      p.at = q->getColumn(3).getInt64();
+      p.problem = q->getColumn(4).getString();
+      p.bag_id = q->getColumn(5).getString();
+      p.recorded_by = q->getColumn(6).getString();
+      out.push_back(std::move(p));
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at > b.at; });
+    return out;
+  }
+
+  std::vector<HandoffRecord> handoff_records(const std::string& site, UnixMillis from, UnixMillis to) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    std::vector<std::pair<std::int64_t, HandoffRecord>> rows;
+    {
+      // The handoffs between the post and the offices: a dossier delivered to an office (EMI) and confirmed
+      // (RCV), a result handed to the post (RES) and accepted (EMA), and a result returned (RCV). `site` is
+      // either side: the event's own site or the office the item belongs to.
+      Query q(*conn,
+              "SELECT e.id, i.kind, d.dossier_code, d.procedure_name, d.due_date, o.code FROM events e "
+              "JOIN items i ON i.id = e.item_id JOIN dossiers d ON d.id = i.dossier_id "
+              "JOIN sites o ON o.id = d.office_site_id JOIN sites s ON s.id = e.site_id "
+              "WHERE e.occurred_at >= ? AND e.occurred_at < ? AND ("
+              "  (e.code = 'EMI' AND i.kind = 'dossier') OR e.code IN ('RCV', 'RES') OR "
+              "  (e.code = 'EMA' AND i.kind = 'result')) AND (s.code = ? OR o.code = ?) "
+              "ORDER BY e.occurred_at, e.id LIMIT 5000");
+      q->bind(1, static_cast<std::int64_t>(from));
+      q->bind(2, static_cast<std::int64_t>(to));
+      q->bind(3, site);
+      q->bind(4, site);
+      while (q->executeStep()) {
+        HandoffRecord r;
+        r.kind = parse_or_throw(parse_item_kind(q->getColumn(1).getText()), "kind");
+        r.dossier_code = opt_text(q->getColumn(2));
+        r.procedure_name = q->getColumn(3).getString();
+        r.due_date = opt_text(q->getColumn(4));
+        r.counterpart_site = q->getColumn(5).getString();
+        rows.emplace_back(q->getColumn(0).getInt64(), std::move(r));
+      }
+    }
+    std::vector<HandoffRecord> out;
+    for (auto& [row, record] : rows) {
+      Query e(*conn, kEventByRow);
+      e->bind(1, row);
+      if (!e->executeStep()) continue;
+      record.event = read_event_with_leaf(*e);
+      // The other side: for the office's own events the post office involved, else the office.
+      if (record.event.site == record.counterpart_site) {
+        record.counterpart_site.clear();
+        Query p(*conn,
+                "SELECT s.code FROM events x JOIN sites s ON s.id = x.site_id JOIN items i ON i.id = x.item_id "
+                "WHERE i.item_id = ? AND s.kind = 'post_office' AND x.occurred_at <= ? "
+                "ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1");
+        p->bind(1, record.event.item_id);
+        p->bind(2, static_cast<std::int64_t>(record.event.occurred_at + 7LL * 24 * 3600 * 1000));
+        if (p->executeStep()) record.counterpart_site = p->getColumn(0).getString();
+      }
+      out.push_back(std::move(record));
+    }
+    return out;
+  }
+
+  void add_route(Actor actor, ItemId item, std::string site, Done<bool> done) override {
+    submit<bool>(
+        [actor = std::move(actor), item = std::move(item), site = std::move(site)](Conn& c) {
+          auto row = load_item_row(c, item.str());
+          if (!row) throw not_found("There is no item " + item.str() + ".", "unknown_item");
+          auto target = site_row_with_kind(c, site);
+          if (!target || target->second != SiteKind::post_office) {
+            throw unprocessable("unknown_post_office", "There is no post office with code " + site + ".");
+          }
+          add_route_stop(c, row->id, target->first, "transit", now_millis());
+          auto entry = audit_of(actor, "reroute", item.str(), "ok", "added " + site + " to the item's route");
+          entry.target_site = site;
+          insert_audit(c, entry);
+          return true;
+        },
+        std::move(done));
+  }
+
+  // ------------------------------------------------------------------ bags
+
+  void create_bag(Actor actor, std::string destination, std::vector<ItemId> items, Done<BagView> done) override {
+    submit<BagView>(
+        [this, actor = std::move(actor), destination = std::move(destination), items = std::move(items)](Conn& c) {
+          const auto origin = site_row_with_kind(c, actor.site);
+          if (!origin) throw forbidden("Your account is not bound to a site, so it cannot make up bags.");
+          const auto dest = site_row_with_kind(c, destination);
+          if (!dest) throw unprocessable("unknown_site", "There is no site with code " + destination + ".");
+          if (dest->first == origin->first) throw unprocessable("same_site", "A bag goes to another site.");
+          if (origin->second == SiteKind::office && dest->second == SiteKind::office) {
+            throw unprocessable("office_to_office", "Bags between two offices go through the post.");
+          }
+          std::int64_t serial = 0;
+          {
+            Query q(c,
+                    "INSERT INTO serials (service, next_serial) VALUES ('BAG', 1) "
+                    "ON CONFLICT (service) DO UPDATE SET next_serial = next_serial + 1 RETURNING next_serial");
+            q->executeStep();
+            serial = q->getColumn(0).getInt64();
+          }
+          const auto bag_id = make_bag_id(static_cast<std::uint32_t>(serial));
+          const UnixMillis now = now_millis();
+          {
+            Query q(c,
+                    "INSERT INTO bags (bag_id, origin_site_id, destination_site_id, state, created_by, created_at) "
+                    "VALUES (?, ?, ?, 'open', ?, ?)");
+            q->bind(1, bag_id);
+            q->bind(2, origin->first);
+            q->bind(3, dest->first);
+            q->bind(4, actor.user_id);
+            q->bind(5, static_cast<std::int64_t>(now));
+            q->exec();
+          }
+          const auto bag_row = c.db().getLastInsertRowid();
+          for (const auto& item : items) put_in_bag(c, actor, bag_row, item, now);
+          return load_bag(c, bag_row);
+        },
+        std::move(done));
+  }
+
+  void add_to_bag(Actor actor, std::string bag_id, ItemId item, Done<BagView> done) override {
+    submit<BagView>(
+        [this, actor = std::move(actor), bag_id = std::move(bag_id), item = std::move(item)](Conn& c) {
+          const auto bag = open_bag_of(c, bag_id);
+          put_in_bag(c, actor, bag, item, now_millis());
+          return load_bag(c, bag);
+        },
+        std::move(done));
+  }
+
+  void remove_from_bag(Actor actor, std::string bag_id, ItemId item, Done<BagView> done) override {
+    submit<BagView>(
+        [actor = std::move(actor), bag_id = std::move(bag_id), item = std::move(item)](Conn& c) {
+          const auto bag = open_bag_of(c, bag_id);
+          Query q(c, "DELETE FROM bag_items WHERE bag_id = ? AND item_id = (SELECT id FROM items WHERE item_id = ?)");
+          q->bind(1, bag);
+          q->bind(2, item.str());
+          if (q->exec() == 0) throw not_found("Item " + item.str() + " is not in bag " + bag_id + ".", "not_in_bag");
+          return load_bag(c, bag);
+        },
+        std::move(done));
+  }
+
+  void dispatch_bag(Actor actor, std::string bag_id, std::string event_id, UnixMillis occurred_at,
+                    Done<BagView> done) override {
+    submit<BagView>(
+        [this, actor = std::move(actor), bag_id = std::move(bag_id), event_id = std::move(event_id),
+         occurred_at](Conn& c) {
+          const auto bag = bag_row_of(c, bag_id);
+          auto view = load_bag(c, bag);
+          if (view.dispatch_event_id) {
+            // A retry of the same dispatch gets the stored answer; another dispatch is refused.
+            if (*view.dispatch_event_id == event_id) return view;
+            throw conflict("bag_not_open", "Bag " + bag_id + " was already dispatched.");
+          }
+          if (view.state != BagState::open) throw conflict("bag_not_open", "Bag " + bag_id + " is not open.");
+          if (view.items.empty()) throw conflict("bag_empty", "Bag " + bag_id + " is empty: add items first.");
+          const auto kinds = bag_site_kinds(c, bag);
+          const UnixMillis now = now_millis();
+          const auto dest_row = site_row(c, view.destination_site);
+          for (const auto& item : view.items) {
+            auto row = load_item_row(c, item.item_id);
+            if (!row) throw std::runtime_error("bag item vanished");
+            // Between post offices the bag takes the item through the destination: it joins the route.
+            if (kinds.second == SiteKind::post_office) add_route_stop(c, row->id, *dest_row, "transit", now);
+            ScanRequest scan{derived_event_id(event_id, item.item_id),
+                             *ItemId::parse(item.item_id),
+                             dispatch_code(kinds, *row),
+                             view.origin_site,
+                             occurred_at,
+                             std::nullopt,
+                             std::nullopt,
+                             std::nullopt};
+            Actor person = actor;
+            person.device_id.reset();  // bag handovers come from a person's session (the API refuses devices)
+            auto outcome = apply_scan(c, person, scan, now, std::nullopt);
+            if (outcome.status != ScanStatus::recorded && outcome.status != ScanStatus::duplicate) {
+              // All or none: the job's savepoint takes back the events already recorded for this bag.
+              ApiError e(scan_refusal_status(outcome.status), "bag_item_refused",
+                         "Bag " + bag_id + " cannot be dispatched: " + item.item_id + ": " + outcome.message);
+              throw e;
+            }
+          }
+          Query q(c,
+                  "UPDATE bags SET state = 'dispatched', dispatch_event_id = ?, dispatched_by = ?, dispatched_at = ? "
+                  "WHERE id = ?");
+          q->bind(1, event_id);
+          q->bind(2, actor.user_id);
+          q->bind(3, static_cast<std::int64_t>(occurred_at));
+          q->bind(4, bag);
+          q->exec();
+          return load_bag(c, bag);
+        },
+        std::move(done));
+  }
+
+  void receive_bag(Actor actor, std::string bag_id, UnixMillis occurred_at, Done<BagView> done) override {
+    submit<BagView>(
+        [actor = std::move(actor), bag_id = std::move(bag_id), occurred_at](Conn& c) {
+          const auto bag = bag_row_of(c, bag_id);
+          auto view = load_bag(c, bag);
+          if (view.state == BagState::receiving || view.state == BagState::closed) return view;
+          if (view.state != BagState::dispatched) {
+            throw conflict("bag_not_dispatched", "Bag " + bag_id + " has not been dispatched yet.");
+          }
+          mark_received(c, bag, actor, occurred_at);
+          return load_bag(c, bag);
+        },
+        std::move(done));
+  }
+
+  void scan_bag_item(Actor actor, std::string bag_id, ScanRequest scan, Done<BagScanOutcome> done) override {
+    submit<BagScanOutcome>(
+        [this, actor = std::move(actor), bag_id = std::move(bag_id), scan = std::move(scan)](Conn& c) mutable {
+          const auto bag = bag_row_of(c, bag_id);
+          auto view = load_bag(c, bag);
+          if (view.state == BagState::open) {
+            throw conflict("bag_not_dispatched", "Bag " + bag_id + " has not been dispatched yet.");
+          }
+          if (view.state == BagState::closed) {
+            throw conflict("bag_closed", "Bag " + bag_id + " was closed: scan the item on its own.");
+          }
+          if (view.state == BagState::dispatched) mark_received(c, bag, actor, scan.occurred_at);
+          BagScanOutcome result;
+          auto row = load_item_row(c, scan.item_id.str());
+          if (!row) {
+            result.scan.event_id = scan.event_id;
+            result.scan.status = ScanStatus::unknown_item;
+            result.scan.error_code = "unknown_item";
+            result.scan.message = "There is no item " + scan.item_id.str() + ".";
+            result.outcome = "unknown";
+            result.bag = load_bag(c, bag);
+            return result;
+          }
+          const auto kinds = bag_site_kinds(c, bag);
+          scan.code = receive_code(c, kinds, *row, view.destination_site);
+          scan.site = view.destination_site;
+          Actor person = actor;
+          person.device_id.reset();
+          scan.signature.reset();
+          scan.seq.reset();
+          const auto expected = std::find_if(view.items.begin(), view.items.end(),
+                                             [&](const BagItem& i) { return i.item_id == row->item_id; });
+          result.scan = apply_scan(c, person, scan, now_millis(), std::nullopt);
+          const bool taken = result.scan.status == ScanStatus::recorded || result.scan.status == ScanStatus::duplicate;
+          const bool damaged = scan.issue.has_value() || scan.seal_intact == false;
+          if (expected != view.items.end() && expected->expected) {
+            result.outcome = taken ? (damaged ? "damaged" : "received") : "refused";
+            if (taken) {
+              Query q(
+                  c, "UPDATE bag_items SET outcome = ?, event_id = ?, scanned_at = ? WHERE bag_id = ? AND item_id = ?");
+              q->bind(1, result.outcome);
+              q->bind(2, scan.event_id);
+              q->bind(3, static_cast<std::int64_t>(scan.occurred_at));
+              q->bind(4, bag);
+              q->bind(5, row->id);
+              q->exec();
+            }
+          } else {
+            // Found in the bag without being on its manifest: on record as extra, confirmed when allowed.
+            result.outcome = "extra";
+            Query q(c,
+                    "INSERT INTO bag_items (bag_id, item_id, added_at, added_by, expected, outcome, event_id, "
+                    "scanned_at) VALUES (?, ?, ?, ?, 0, 'extra', ?, ?) ON CONFLICT (bag_id, item_id) DO NOTHING");
+            q->bind(1, bag);
+            q->bind(2, row->id);
+            q->bind(3, static_cast<std::int64_t>(now_millis()));
+            q->bind(4, actor.user_id);
+            if (taken) {
+              q->bind(5, scan.event_id);
+            } else {
+              q->bind(5);
+            }
+            q->bind(6, static_cast<std::int64_t>(scan.occurred_at));
+            q->exec();
+          }
+          result.bag = load_bag(c, bag);
+          return result;
+        },
+        std::move(done));
+  }
+
+  void close_bag(Actor actor, std::string bag_id, Done<BagView> done) override {
+    submit<BagView>(
+        [actor = std::move(actor), bag_id = std::move(bag_id)](Conn& c) {
+          const auto bag = bag_row_of(c, bag_id);
+          auto view = load_bag(c, bag);
+          if (view.state == BagState::closed) return view;
+          if (view.state == BagState::open) {
+            throw conflict("bag_not_dispatched", "Bag " + bag_id + " has not been dispatched yet.");
+          }
+          const UnixMillis now = now_millis();
+          if (view.state == BagState::dispatched) mark_received(c, bag, actor, now);
+          {
+            Query q(c,
+                    "UPDATE bag_items SET outcome = 'missing' WHERE bag_id = ? AND expected = 1 AND outcome IS NULL");
+            q->bind(1, bag);
+            q->exec();
+          }
+          Query q(c, "UPDATE bags SET state = 'closed', closed_by = ?, closed_at = ? WHERE id = ?");
+          q->bind(1, actor.user_id);
+          q->bind(2, static_cast<std::int64_t>(now));
+          q->bind(3, bag);
+          q->exec();
+          auto closed = load_bag(c, bag);
+          const auto missing = std::count_if(closed.items.begin(), closed.items.end(),
+                                             [](const BagItem& i) { return i.outcome == "missing"; });
+          if (missing > 0) {
+            auto entry = audit_of(actor, "bag_discrepancy", bag_id, "ok",
+                                  std::to_string(missing) + " item(s) on the manifest were not in the bag");
+            entry.target_site = closed.destination_site;
+            insert_audit(c, entry);
+          }
+          return closed;
+        },
+        std::move(done));
+  }
+
+  std::optional<BagView> find_bag(std::string_view bag_id) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    Query q(*conn, "SELECT id FROM bags WHERE bag_id = ?");
+    q->bind(1, std::string(bag_id));
+    if (!q->executeStep()) return std::nullopt;
+    const auto row = q->getColumn(0).getInt64();
+    q->reset();
+    return load_bag(*conn, row);
+  }
+
+  std::vector<BagView> list_bags(const std::vector<std::string>& sites, std::size_t limit) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    std::vector<std::int64_t> rows;
+    {
+      const auto site_json = nlohmann::json(sites).dump();
+      Query q(*conn,
+              "SELECT b.id FROM bags b JOIN sites o ON o.id = b.origin_site_id JOIN sites d ON d.id = "
+              "b.destination_site_id WHERE o.code IN (SELECT value FROM json_each(?)) OR d.code IN (SELECT value "
+              "FROM json_each(?)) ORDER BY b.id DESC LIMIT ?");
+      q->bind(1, site_json);
+      q->bind(2, site_json);
+      q->bind(3, static_cast<std::int64_t>(limit));
+      while (q->executeStep()) rows.push_back(q->getColumn(0).getInt64());
+    }
+    std::vector<BagView> out;
+    for (auto row : rows) out.push_back(load_bag(*conn, row));
+    return out;
+  }
+
+  // ------------------------------------------------------------------ ledger
+
+  std::optional<LedgerCheckpoint> latest_checkpoint() override {
+    auto conn = lease();
+    return ledger_latest_checkpoint(*conn);
+  }
+
+  std::vector<LedgerCheckpoint> list_checkpoints(std::size_t limit) override {
+    auto conn = lease();
+    return ledger_checkpoints(*conn, limit);
+  }
+
+  void checkpoint_now(Done<LedgerCheckpoint> done) override {
+    submit<LedgerCheckpoint>(
+        [this](Conn& c) {
+          auto cp = ledger_sign_checkpoint(c, ledger_key_, now_millis());
+          if (!cp) throw not_found("The ledger is empty: nothing to sign yet.", "empty_ledger");
+          last_checkpoint_at_ = cp->created_at;
+          return *cp;
+        },
+        std::move(done));
+  }
+
+  std::optional<InclusionProof> inclusion_proof(std::string_view event_id, std::uint64_t tree_size) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    InclusionProof p;
+    std::string salt;
+    std::int64_t event_row = 0;
+    {
+      Query q(*conn,
+              "SELECT l.seq, l.salt, e.id FROM events e JOIN ledger_leaves l ON l.event_row = e.id "
+              "WHERE e.event_id = ?");
+      q->bind(1, std::string(event_id));
+      if (!q->executeStep()) return std::nullopt;
+      p.leaf_index = static_cast<std::uint64_t>(q->getColumn(0).getInt64());
+      salt = blob(q->getColumn(1));
+      event_row = q->getColumn(2).getInt64();
+    }
+    EventRecord e;
+    {
+      Query q(*conn, kEventByRow);
+      q->bind(1, event_row);
+      if (!q->executeStep()) return std::nullopt;
+      e = read_event(*q);
+    }
+    const auto size = sqlite::ledger_size(*conn);
+    if (tree_size == 0) {
+      auto latest = ledger_latest_checkpoint(*conn);
+      tree_size = latest && latest->tree_size > p.leaf_index ? latest->tree_size : size;
+    }
+    if (tree_size <= p.leaf_index || tree_size > size) return std::nullopt;
+    p.event_id = e.event_id;
+    p.item_id = e.item_id;
+    p.tree_size = tree_size;
+    const auto nodes = ledger_nodes(*conn);
+    p.leaf_hash = nodes(0, p.leaf_index);
+    p.path = merkle::inclusion_proof(p.leaf_index, tree_size, nodes);
+    p.root_hash = merkle::root(tree_size, nodes);
+    p.leaf_public = leaf_public_text(e);
+    p.personal_commitment = personal_commitment(e, salt);
+    p.checkpoint = ledger_checkpoint_of_size(*conn, tree_size);
+    return p;
+  }
+
+  std::optional<std::vector<std::array<unsigned char, 32>>> consistency_proof(std::uint64_t first,
+                                                                              std::uint64_t second) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    if (first > second || second > sqlite::ledger_size(*conn)) return std::nullopt;
+    return merkle::consistency_proof(first, second, ledger_nodes(*conn));
+  }
+
+  std::uint64_t ledger_size() override {
+    auto conn = lease();
+    return sqlite::ledger_size(*conn);
+  }
+
+  std::optional<std::array<unsigned char, 32>> ledger_root(std::uint64_t tree_size) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    if (tree_size > sqlite::ledger_size(*conn)) return std::nullopt;
+    return merkle::root(tree_size, ledger_nodes(*conn));
+  }
+
+  std::array<unsigned char, 32> ledger_public_key() override { return ledger_key_.pair.public_key; }
 
   // ------------------------------------------------------------------ notifications
 
@@ -730,33 +1424,47 @@ class SqliteStorage final : public Storage {
     std::vector<std::string> problems;
     Conn conn(options_.path, SQLite::OPEN_READONLY);
     SQLite::Transaction snapshot(conn.db());  // one consistent view, even while the server writes
-    SQLite::Statement q(conn.db(),
-                        "SELECT e.id, e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, "
-                        "e.late, e.reason, e.recipient_name, e.recipient_id_checked, e.recipient_relation, "
-                        "COALESCE(u.username, ''), e.device, e.state_after, e.clock_offset_ms, e.chain FROM events e "
-                        "LEFT JOIN items i ON i.id = e.item_id LEFT JOIN sites s ON s.id = e.site_id "
-                        "LEFT JOIN users u ON u.id = e.user_id ORDER BY e.id");
+    {
+      // A byte changed in the file may break SQLite's own structure before it reaches a row.
+      SQLite::Statement check(conn.db(), "PRAGMA quick_check(20)");
+      while (check.executeStep()) {
+        const auto line = check.getColumn(0).getString();
+        if (line != "ok") problems.push_back("the database file is damaged: " + line);
+      }
+    }
+    LedgerVerifier ledger(conn);
+    SQLite::Statement q(conn.db(), kEventsForVerify);
+    constexpr int kChain = 1 + kEventColumns;
     std::string previous;
     while (q.executeStep()) {
       const auto row_id = q.getColumn(0).getInt64();
-      const std::string stored(static_cast<const char*>(q.getColumn(17).getBlob()), q.getColumn(17).getBytes());
+      const std::string stored = blob(q.getColumn(kChain));
       std::string expected;
+      std::optional<EventRecord> event;
       try {
         if (q.getColumn(2).isNull() || q.getColumn(4).isNull()) throw std::runtime_error("dangling reference");
-        expected = chain_next(previous, read_event(q, 1));
+        event = read_event(q, 1);
+        expected = chain_next(previous, *event);
       } catch (const std::exception& e) {
         problems.push_back("event row " + std::to_string(row_id) + ": unreadable (" + e.what() + ")");
       }
-      if (!expected.empty() && expected != stored) {
+      if (!expected.empty() && expected != stored && problems.size() < 20) {
         problems.push_back("event row " + std::to_string(row_id) + " (event " + q.getColumn(1).getString() +
                            "): hash chain broken: the row, or one before it, was edited, deleted or reordered");
-        if (problems.size() >= 20) break;
+      }
+      if (event) {
+        std::optional<std::int64_t> seq;
+        std::optional<std::string> salt;
+        if (!q.getColumn(kChain + 1).isNull()) seq = q.getColumn(kChain + 1).getInt64();
+        if (!q.getColumn(kChain + 2).isNull()) salt = blob(q.getColumn(kChain + 2));
+        ledger.event(row_id, *event, seq, salt);
       }
       previous = stored;
     }
+    for (auto& p : ledger.finish()) problems.push_back("ledger: " + p);
     // The cached item state must be what its events say.
     SQLite::Statement items(conn.db(), "SELECT id, item_id, kind, state FROM items ORDER BY id");
-    while (items.executeStep() && problems.size() < 40) {
+    while (items.executeStep() && problems.size() < 80) {
       const auto kind = parse_item_kind(items.getColumn(2).getText());
       const auto state = parse_item_state(items.getColumn(3).getText());
       if (!kind || !state) {
@@ -868,6 +1576,45 @@ class SqliteStorage final : public Storage {
   // Group commit: everything queued while the previous commit was syncing goes into the next transaction,
   // each job inside its own savepoint so that one refused job does not undo the others. Jobs are told the
   // outcome only after COMMIT returned, so nothing is acknowledged before it is durable.
+  // Inside the group's transaction: signs a checkpoint when events were appended and the last one is older than
+  // the interval (or always, when `force`). In its own savepoint: a failed signature never fails the group.
+  bool maybe_checkpoint(bool force) {
+    if (!unsigned_leaves_) return false;
+    const UnixMillis now = now_millis();
+    if (!force && now - last_checkpoint_at_ < options_.checkpoint_interval_ms) return false;
+    auto& db = writer_->db();
+    db.exec("SAVEPOINT checkpoint");
+    try {
+      ledger_sign_checkpoint(*writer_, ledger_key_, now);
+      db.exec("RELEASE checkpoint");
+      last_checkpoint_at_ = now;
+      return true;
+    } catch (const std::exception& e) {
+      fprintf(stderr, "storage: signing a ledger checkpoint failed: %s\n", e.what());
+      writer_->reset_all();
+      db.exec("ROLLBACK TO checkpoint");
+      db.exec("RELEASE checkpoint");
+      return false;
+    }
+  }
+
+  // At shutdown: the last events get their signed checkpoint.
+  void final_checkpoint() {
+    if (!unsigned_leaves_) return;
+    auto& db = writer_->db();
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      maybe_checkpoint(true);
+      db.exec("COMMIT");
+    } catch (const std::exception& e) {
+      fprintf(stderr, "storage: final ledger checkpoint failed: %s\n", e.what());
+      try {
+        if (sqlite3_get_autocommit(db.getHandle()) == 0) db.exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+  }
+
   void writer_loop() {
     auto& db = writer_->db();
     for (;;) {
@@ -875,7 +1622,11 @@ class SqliteStorage final : public Storage {
       {
         std::unique_lock lock(mutex_);
         cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        if (queue_.empty()) break;  // closing and drained
+        if (queue_.empty()) {  // closing and drained
+          lock.unlock();
+          final_checkpoint();
+          break;
+        }
         const auto n = std::min(queue_.size(), options_.max_group);
         group.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -900,8 +1651,10 @@ class SqliteStorage final : public Storage {
             db.exec("RELEASE job");
           }
         }
+        const bool signed_checkpoint = maybe_checkpoint(false);
         db.exec("COMMIT");
         committed = true;
+        if (signed_checkpoint) unsigned_leaves_ = false;
       } catch (const std::exception& e) {
         // The commit (or the transaction around it) failed, e.g. an I/O error or a full disk: nothing of
         // this group is durable, so nothing of it is acknowledged.
@@ -932,6 +1685,199 @@ class SqliteStorage final : public Storage {
     }
   }
 
+  // --- bag helpers (writer thread)
+
+  static std::int64_t bag_row_of(Conn& c, const std::string& bag_id) {
+    Query q(c, "SELECT id FROM bags WHERE bag_id = ?");
+    q->bind(1, bag_id);
+    if (!q->executeStep()) throw not_found("There is no bag " + bag_id + ".", "unknown_bag");
+    return q->getColumn(0).getInt64();
+  }
+
+  static std::int64_t open_bag_of(Conn& c, const std::string& bag_id) {
+    const auto row = bag_row_of(c, bag_id);
+    Query q(c, "SELECT state FROM bags WHERE id = ?");
+    q->bind(1, row);
+    q->executeStep();
+    if (q->getColumn(0).getString() != "open") {
+      throw conflict("bag_not_open", "Bag " + bag_id + " was dispatched: its content can no longer change.");
+    }
+    return row;
+  }
+
+  static std::pair<SiteKind, SiteKind> bag_site_kinds(Conn& c, std::int64_t bag_row) {
+    Query q(c,
+            "SELECT o.kind, d.kind FROM bags b JOIN sites o ON o.id = b.origin_site_id "
+            "JOIN sites d ON d.id = b.destination_site_id WHERE b.id = ?");
+    q->bind(1, bag_row);
+    if (!q->executeStep()) throw std::runtime_error("bag vanished");
+    return {parse_or_throw(parse_site_kind(q->getColumn(0).getText()), "site kind"),
+            parse_or_throw(parse_site_kind(q->getColumn(1).getText()), "site kind")};
+  }
+
+  // The event that hands an item over when its bag leaves: delivered to the office's counter (EMI; EDG for a
+  // result coming back to its office), handed by the office to the post (RES), or out of a post office (EDE).
+  static EventCode dispatch_code(std::pair<SiteKind, SiteKind> kinds, const ItemRow& item) {
+    if (kinds.first == SiteKind::office) return EventCode::RES;
+    if (kinds.second == SiteKind::office) return item.kind == ItemKind::dossier ? EventCode::EMI : EventCode::EDG;
+    return EventCode::EDE;
+  }
+
+  // The event that confirms it on arrival: the office's receipt (RCV), the post's acceptance of a result (EMA),
+  // or arrival at a post office (EMG where it is delivered from, EDD where it is sorted on).
+  static EventCode receive_code(Conn& c, std::pair<SiteKind, SiteKind> kinds, const ItemRow& item,
+                                const std::string& destination) {
+    if (kinds.second == SiteKind::office) return EventCode::RCV;
+    if (kinds.first == SiteKind::office) return EventCode::EMA;
+    for (const auto& stop : load_route(c, item.id)) {
+      if (stop.site == destination && stop.role == "delivery") return EventCode::EMG;
+    }
+    return EventCode::EDD;
+  }
+
+  // The event ids of a bag's per-item events come from the dispatch's own id, so a retried dispatch finds them.
+  static std::string derived_event_id(const std::string& event_id, const std::string& item_id) {
+    const auto hex = to_hex(sha256("bag-dispatch\n" + event_id + "\n" + item_id).data(), 16);
+    std::string u = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-5" + hex.substr(13, 3) + "-" + hex.substr(16, 4) +
+                    "-" + hex.substr(20, 12);
+    static constexpr char kVariant[] = "89ab";
+    u[19] = kVariant[(u[19] >= 'a' ? u[19] - 'a' + 10 : u[19] - '0') % 4];
+    return u;
+  }
+
+  static unsigned scan_refusal_status(ScanStatus s) {
+    switch (s) {
+      case ScanStatus::forbidden:
+        return 403;
+      case ScanStatus::unknown_item:
+        return 404;
+      case ScanStatus::invalid:
+        return 422;
+      default:
+        return 409;
+    }
+  }
+
+  static void mark_received(Conn& c, std::int64_t bag, const Actor& actor, UnixMillis at) {
+    Query q(
+        c,
+        "UPDATE bags SET state = 'receiving', received_by = ?, received_at = ? WHERE id = ? AND state = 'dispatched'");
+    q->bind(1, actor.user_id);
+    q->bind(2, static_cast<std::int64_t>(at));
+    q->bind(3, bag);
+    q->exec();
+  }
+
+  void put_in_bag(Conn& c, const Actor& actor, std::int64_t bag, const ItemId& id, UnixMillis now) {
+    auto item = load_item_row(c, id.str());
+    if (!item) throw not_found("There is no item " + id.str() + ".", "unknown_item");
+    const auto kinds = bag_site_kinds(c, bag);
+    std::string origin;
+    std::string destination;
+    {
+      Query q(c,
+              "SELECT o.code, d.code FROM bags b JOIN sites o ON o.id = b.origin_site_id "
+              "JOIN sites d ON d.id = b.destination_site_id WHERE b.id = ?");
+      q->bind(1, bag);
+      q->executeStep();
+      origin = q->getColumn(0).getString();
+      destination = q->getColumn(1).getString();
+    }
+    if (kinds.second == SiteKind::office) {
+      const bool addressed =
+          item->kind == ItemKind::dossier ? item->destination_site == destination : item->origin_site == destination;
+      if (!addressed) {
+        throw conflict("wrong_bag", "Item " + id.str() + " is not addressed to " + destination + ".");
+      }
+    }
+    const auto code = dispatch_code(kinds, *item);
+    if (!next_state(item->kind, item->state, code)) {
+      throw conflict("wrong_state", "Item " + id.str() + " cannot leave in this bag now: it is " +
+                                        std::string(to_string(item->state)) + " and the bag hands it over with " +
+                                        std::string(to_string(code)) + ".");
+    }
+    if (options_.policy) {
+      ScanRequest probe{"", id, code, origin, now, std::nullopt, std::nullopt, std::nullopt};
+      if (auto why = options_.policy(actor, probe,
+                                     ScanTarget{item->kind, item->state, item->origin_site, item->destination_site,
+                                                item->office, item->route})) {
+        auto entry = audit_of(actor, "denied", id.str(), "denied", "manage_bag: " + *why);
+        entry.target_site = item->office;
+        insert_audit(c, entry);
+        throw forbidden(*why);
+      }
+    }
+    {
+      Query q(c,
+              "SELECT b.bag_id FROM bag_items bi JOIN bags b ON b.id = bi.bag_id WHERE bi.item_id = ? "
+              "AND b.id <> ? AND b.state IN ('open', 'dispatched', 'receiving') AND bi.expected = 1");
+      q->bind(1, item->id);
+      q->bind(2, bag);
+      if (q->executeStep()) {
+        throw conflict("in_another_bag",
+                       "Item " + id.str() + " is already in bag " + q->getColumn(0).getString() + ".");
+      }
+    }
+    Query q(c, "INSERT OR IGNORE INTO bag_items (bag_id, item_id, added_at, added_by) VALUES (?, ?, ?, ?)");
+    q->bind(1, bag);
+    q->bind(2, item->id);
+    q->bind(3, static_cast<std::int64_t>(now));
+    q->bind(4, actor.user_id);
+    q->exec();
+  }
+
+  static BagView load_bag(Conn& c, std::int64_t row) {
+    BagView v;
+    {
+      Query q(c,
+              "SELECT b.bag_id, o.code, d.code, b.state, b.created_at, COALESCE(cu.username, ''), b.dispatch_event_id, "
+              "b.dispatched_at, COALESCE(du.username, ''), b.received_at, COALESCE(ru.username, ''), b.closed_at, "
+              "COALESCE(xu.username, '') FROM bags b JOIN sites o ON o.id = b.origin_site_id "
+              "JOIN sites d ON d.id = b.destination_site_id LEFT JOIN users cu ON cu.id = b.created_by "
+              "LEFT JOIN users du ON du.id = b.dispatched_by LEFT JOIN users ru ON ru.id = b.received_by "
+              "LEFT JOIN users xu ON xu.id = b.closed_by WHERE b.id = ?");
+      q->bind(1, row);
+      if (!q->executeStep()) throw std::runtime_error("bag vanished");
+      v.bag_id = q->getColumn(0).getString();
+      v.origin_site = q->getColumn(1).getString();
+      v.destination_site = q->getColumn(2).getString();
+      const auto state = q->getColumn(3).getString();
+      v.state = state == "dispatched"  ? BagState::dispatched
+                : state == "receiving" ? BagState::receiving
+                : state == "closed"    ? BagState::closed
+                                       : BagState::open;
+      v.created_at = q->getColumn(4).getInt64();
+      v.created_by = q->getColumn(5).getString();
+      v.dispatch_event_id = opt_text(q->getColumn(6));
+      if (!q->getColumn(7).isNull()) v.dispatched_at = q->getColumn(7).getInt64();
+      v.dispatched_by = q->getColumn(8).getString();
+      if (!q->getColumn(9).isNull()) v.received_at = q->getColumn(9).getInt64();
+      v.received_by = q->getColumn(10).getString();
+      if (!q->getColumn(11).isNull()) v.closed_at = q->getColumn(11).getInt64();
+      v.closed_by = q->getColumn(12).getString();
+    }
+    Query q(
+        c,
+        "SELECT i.item_id, i.kind, i.state, bi.expected, bi.outcome, bi.scanned_at, d.dossier_code, "
+        "d.procedure_name, d.due_date FROM bag_items bi JOIN items i ON i.id = bi.item_id "
+        "JOIN dossiers d ON d.id = i.dossier_id WHERE bi.bag_id = ? ORDER BY bi.expected DESC, bi.added_at, i.item_id");
+    q->bind(1, row);
+    while (q->executeStep()) {
+      BagItem item;
+      item.item_id = q->getColumn(0).getString();
+      item.kind = parse_or_throw(parse_item_kind(q->getColumn(1).getText()), "kind");
+      item.state = parse_or_throw(parse_item_state(q->getColumn(2).getText()), "state");
+      item.expected = q->getColumn(3).getInt() != 0;
+      item.outcome = opt_text(q->getColumn(4));
+      if (!q->getColumn(5).isNull()) item.scanned_at = q->getColumn(5).getInt64();
+      item.dossier_code = opt_text(q->getColumn(6));
+      item.procedure_name = q->getColumn(7).getString();
+      item.due_date = opt_text(q->getColumn(8));
+      v.items.push_back(std::move(item));
+    }
+    return v;
+  }
+
   // --- helpers used inside write jobs (writer thread only)
 
   static std::optional<std::int64_t> site_row(Conn& c, const std::string& code) {
@@ -947,8 +1893,10 @@ class SqliteStorage final : public Storage {
     return std::pair{q->getColumn(0).getInt64(), parse_or_throw(parse_site_kind(q->getColumn(1).getText()), "kind")};
   }
 
+  // Routes (item_route) are filled here: where the item starts and where it is delivered from.
   static ItemSummary insert_item(Conn& c, std::int64_t dossier_id, ItemKind kind, std::int64_t origin,
-                                 std::optional<std::int64_t> destination, UnixMillis now) {
+                                 std::optional<std::int64_t> destination, UnixMillis now,
+                                 const std::vector<std::pair<std::int64_t, std::string>>& route) {
     const auto service = std::string(service_indicator(kind));
     std::int64_t serial = 0;
     {
@@ -963,7 +1911,7 @@ class SqliteStorage final : public Storage {
     if (!id) throw unavailable("The item number range " + service + " is exhausted.");
     Query q(c,
             "INSERT INTO items (item_id, dossier_id, kind, state, origin_site_id, destination_site_id, "
-            "tracking_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            "tracking_token, created_at, lookup_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q->bind(1, id->str());
     q->bind(2, dossier_id);
     q->bind(3, std::string(to_string(kind)));
@@ -976,33 +1924,162 @@ class SqliteStorage final : public Storage {
     }
     q->bind(7, random_token(kTrackingTokenBytes));
     q->bind(8, static_cast<std::int64_t>(now));
+    q->bind(9, random_digits(kLookupCodeDigits));
     q->exec();
+    const auto row = c.db().getLastInsertRowid();
+    for (const auto& [site, role] : route) add_route_stop(c, row, site, role, now);
     return ItemSummary{id->str(), kind, initial_state(kind)};
   }
 
+  // The post office serving an office (its mail goes through there), when set.
+  static std::optional<std::int64_t> serving_post_office(Conn& c, std::int64_t office_row) {
+    Query q(c, "SELECT serving_post_office_id FROM sites WHERE id = ?");
+    q->bind(1, office_row);
+    if (!q->executeStep() || q->getColumn(0).isNull()) return std::nullopt;
+    return q->getColumn(0).getInt64();
+  }
+
+  static bool is_post_office(Conn& c, std::int64_t site_row) {
+    Query q(c, "SELECT kind FROM sites WHERE id = ?");
+    q->bind(1, site_row);
+    return q->executeStep() && q->getColumn(0).getString() == "post_office";
+  }
+
   static std::optional<ItemRow> load_item_row(Conn& c, const std::string& item_id) {
-    Query q(c,
-            "SELECT i.id, i.kind, i.state, os.code, COALESCE(ds.code, ''), i.last_occurred_at FROM items i "
-            "JOIN sites os ON os.id = i.origin_site_id LEFT JOIN sites ds ON ds.id = i.destination_site_id "
-            "WHERE i.item_id = ?");
-    q->bind(1, item_id);
-    if (!q->executeStep()) return std::nullopt;
     ItemRow r;
-    r.id = q->getColumn(0).getInt64();
-    r.item_id = item_id;
-    r.kind = parse_or_throw(parse_item_kind(q->getColumn(1).getText()), "kind");
-    r.state = parse_or_throw(parse_item_state(q->getColumn(2).getText()), "state");
-    r.origin_site = q->getColumn(3).getString();
-    r.destination_site = q->getColumn(4).getString();
-    if (!q->getColumn(5).isNull()) r.last_occurred_at = q->getColumn(5).getInt64();
+    {
+      Query q(c,
+              "SELECT i.id, i.kind, i.state, os.code, COALESCE(ds.code, ''), i.last_occurred_at, o.code, "
+              "i.dossier_id FROM items i JOIN sites os ON os.id = i.origin_site_id "
+              "LEFT JOIN sites ds ON ds.id = i.destination_site_id JOIN dossiers d ON d.id = i.dossier_id "
+              "JOIN sites o ON o.id = d.office_site_id WHERE i.item_id = ?");
+      q->bind(1, item_id);
+      if (!q->executeStep()) return std::nullopt;
+      r.id = q->getColumn(0).getInt64();
+      r.item_id = item_id;
+      r.kind = parse_or_throw(parse_item_kind(q->getColumn(1).getText()), "kind");
+      r.state = parse_or_throw(parse_item_state(q->getColumn(2).getText()), "state");
+      r.origin_site = q->getColumn(3).getString();
+      r.destination_site = q->getColumn(4).getString();
+      if (!q->getColumn(5).isNull()) r.last_occurred_at = q->getColumn(5).getInt64();
+      r.office = q->getColumn(6).getString();
+      r.dossier_id = q->getColumn(7).getInt64();
+    }
+    for (auto& stop : load_route(c, r.id)) r.route.push_back(std::move(stop.site));
     return r;
+  }
+
+  static std::vector<RouteStop> load_route(Conn& c, std::int64_t item_row) {
+    Query q(c,
+            "SELECT s.code, r.role FROM item_route r JOIN sites s ON s.id = r.site_id WHERE r.item_id = ? "
+            "ORDER BY r.added_at, s.code");
+    q->bind(1, item_row);
+    std::vector<RouteStop> out;
+    while (q->executeStep()) out.push_back(RouteStop{q->getColumn(0).getString(), q->getColumn(1).getString()});
+    return out;
+  }
+
+  static void add_route_stop(Conn& c, std::int64_t item_row, std::int64_t site_row, std::string_view role,
+                             UnixMillis now) {
+    Query q(c, "INSERT OR IGNORE INTO item_route (item_id, site_id, role, added_at) VALUES (?, ?, ?, ?)");
+    q->bind(1, item_row);
+    q->bind(2, site_row);
+    q->bind(3, std::string(role));
+    q->bind(4, static_cast<std::int64_t>(now));
+    q->exec();
+  }
+
+  // Written by the writer inside the job's transaction: a refusal is on record exactly when it was answered.
+  static void insert_audit(Conn& c, const AuditEntry& a) {
+    Query q(c,
+            "INSERT INTO audit_log (at, user_id, username, role, site, device_id, address, action, target, "
+            "target_site, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q->bind(1, static_cast<std::int64_t>(a.at));
+    if (a.user_id && *a.user_id != 0) {
+      q->bind(2, *a.user_id);
+    } else {
+      q->bind(2);
+    }
+    q->bind(3, a.username);
+    q->bind(4, a.role);
+    q->bind(5, a.site);
+    if (a.device_id) {
+      q->bind(6, *a.device_id);
+    } else {
+      q->bind(6);
+    }
+    q->bind(7, a.address);
+    q->bind(8, a.action);
+    q->bind(9, a.target);
+    q->bind(10, a.target_site);
+    q->bind(11, a.outcome);
+    q->bind(12, a.detail);
+    q->exec();
+  }
+
+  static AuditEntry audit_of(const Actor& actor, std::string action, std::string target, std::string outcome,
+                             std::string detail) {
+    AuditEntry a;
+    a.at = now_millis();
+    a.user_id = actor.user_id;
+    a.username = actor.username;
+    a.role = std::string(to_string(actor.role));
+    a.site = actor.site;
+    a.device_id = actor.device_id;
+    a.address = actor.address;
+    a.action = std::move(action);
+    a.target = std::move(target);
+    a.outcome = std::move(outcome);
+    a.detail = std::move(detail);
+    return a;
+  }
+
+  // Scans through a device token must carry the device's signature over exactly what is recorded, and a device
+  // counter never used before (design: a signed scan cannot be forged, altered or replayed as a new event).
+  // Returns the refusal, or nullopt when the scan may go on. `out_signature` gets the raw signature.
+  static std::optional<std::pair<std::string, std::string>> check_device_signature(Conn& c, const Actor& actor,
+                                                                                   const ScanRequest& scan,
+                                                                                   std::string& out_signature) {
+    if (!actor.device_id) return std::nullopt;
+    std::optional<signing::PublicKey> key;
+    {
+      Query q(c, "SELECT public_key FROM devices WHERE id = ?");
+      q->bind(1, *actor.device_id);
+      if (q->executeStep() && q->getColumn(0).getBytes() == 32) key = blob_array<32>(q->getColumn(0));
+    }
+    if (!key) {
+      return std::pair{std::string("device_key_missing"),
+                       std::string("This device was enrolled without a signing key: enrol it again.")};
+    }
+    if (!scan.signature || !scan.seq) {
+      return std::pair{std::string("unsigned_scan"),
+                       std::string("Scans from a scanner device must carry its signature (\"seq\", \"signature\").")};
+    }
+    const auto signature = signing::base64_decode_fixed<64>(*scan.signature);
+    if (!signature || !signing::verify(signing::scan_signing_text(scan, *scan.seq), *signature, *key)) {
+      return std::pair{std::string("bad_signature"),
+                       std::string("The scan's signature does not match this device's key: it was altered or "
+                                   "signed by another device.")};
+    }
+    {
+      Query q(c, "SELECT event_id FROM events WHERE device_id = ? AND device_seq = ?");
+      q->bind(1, *actor.device_id);
+      q->bind(2, *scan.seq);
+      if (q->executeStep() && q->getColumn(0).getString() != scan.event_id) {
+        return std::pair{std::string("replayed_scan"), "This device already signed scan number " +
+                                                           std::to_string(*scan.seq) +
+                                                           " for another event: a replayed signature is refused."};
+      }
+    }
+    out_signature.assign(reinterpret_cast<const char*>(signature->data()), signature->size());
+    return std::nullopt;
   }
 
   static std::optional<EventRecord> load_event_by_event_id(Conn& c, const std::string& event_id) {
     Query q(c, kEventById);
     q->bind(1, event_id);
     if (!q->executeStep()) return std::nullopt;
-    return read_event(*q);
+    return read_event_with_leaf(*q);
   }
 
   ScanOutcome apply_scan(Conn& c, const Actor& actor, const ScanRequest& scan, UnixMillis now,
@@ -1015,6 +2092,13 @@ class SqliteStorage final : public Storage {
       out.message = std::move(message);
       return out;
     };
+
+    std::string device_signature;
+    if (auto refusal = check_device_signature(c, actor, scan, device_signature)) {
+      insert_audit(c, audit_of(actor, "device_signature", scan.item_id.str(), "denied",
+                               refusal->first + ": " + refusal->second + " (event " + scan.event_id + ")"));
+      return refuse(ScanStatus::forbidden, refusal->first, refusal->second);
+    }
 
     // Devices retry freely: the same event_id gets the stored answer and records nothing.
     if (auto existing = load_event_by_event_id(c, scan.event_id)) {
@@ -1042,7 +2126,12 @@ class SqliteStorage final : public Storage {
     if (!site_id) return refuse(ScanStatus::invalid, "unknown_site", "There is no site with code " + scan.site + ".");
     if (options_.policy) {
       if (auto why = options_.policy(actor, scan,
-                                     ScanTarget{item->kind, item->state, item->origin_site, item->destination_site})) {
+                                     ScanTarget{item->kind, item->state, item->origin_site, item->destination_site,
+                                                item->office, item->route})) {
+        auto entry = audit_of(actor, "denied", item->item_id, "denied",
+                              "record_event " + std::string(to_string(scan.code)) + " at " + scan.site + ": " + *why);
+        entry.target_site = item->office;
+        insert_audit(c, entry);
         return refuse(ScanStatus::forbidden, "forbidden", *why);
       }
     }
@@ -1113,6 +2202,13 @@ class SqliteStorage final : public Storage {
     if (!e.device && actor.device_id) e.device = "device-" + std::to_string(*actor.device_id);
     e.state_after = state_after;
     e.clock_offset_ms = clock_offset_ms;
+    e.seal_intact = scan.seal_intact;
+    e.issue = scan.issue;
+    if (actor.device_id) {
+      e.device_id = actor.device_id;
+      e.device_seq = scan.seq;
+      e.device_signature = device_signature;
+    }
     {
       Query name(c, "SELECT name FROM sites WHERE id = ?");
       name->bind(1, *site_id);
@@ -1129,8 +2225,9 @@ class SqliteStorage final : public Storage {
     {
       Query q(c,
               "INSERT INTO events (event_id, item_id, code, site_id, user_id, device, occurred_at, received_at, late, "
-              "reason, recipient_name, recipient_id_checked, recipient_relation, state_after, chain, clock_offset_ms) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "reason, recipient_name, recipient_id_checked, recipient_relation, state_after, chain, clock_offset_ms, "
+              "seal_intact, issue, device_id, device_seq, device_signature) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       q->bind(1, e.event_id);
       q->bind(2, item->id);
       q->bind(3, std::string(to_string(e.code)));
@@ -1161,8 +2258,27 @@ class SqliteStorage final : public Storage {
       } else {
         q->bind(16);
       }
+      if (e.seal_intact) {
+        q->bind(17, *e.seal_intact ? 1 : 0);
+      } else {
+        q->bind(17);
+      }
+      bind_opt(*q, 18, e.issue ? std::optional<std::string>(std::string(to_string(*e.issue))) : std::nullopt);
+      if (e.device_id) {
+        q->bind(19, *e.device_id);
+        q->bind(20, *e.device_seq);
+        q->bind(21, e.device_signature->data(), static_cast<int>(e.device_signature->size()));
+      } else {
+        q->bind(19);
+        q->bind(20);
+        q->bind(21);
+      }
       q->exec();
     }
+    const auto event_row = c.db().getLastInsertRowid();
+    ledger_append(c, event_row, e);
+    e.ledger_index = static_cast<std::int64_t>(sqlite::ledger_size(c)) - 1;
+    unsigned_leaves_ = true;
     {
       Query q(c, "UPDATE items SET state = ?, last_occurred_at = MAX(COALESCE(last_occurred_at, ?), ?) WHERE id = ?");
       q->bind(1, std::string(to_string(item_state)));
@@ -1236,7 +2352,8 @@ class SqliteStorage final : public Storage {
 
   static std::optional<Device> load_device(Conn& c, std::int64_t id) {
     Query q(c,
-            "SELECT x.id, x.name, u.username, COALESCE(s.code, ''), x.created_at, x.revoked_at FROM devices x "
+            "SELECT x.id, x.name, u.username, COALESCE(s.code, ''), x.created_at, x.revoked_at, x.public_key "
+            "FROM devices x "
             "JOIN users u ON u.id = x.user_id LEFT JOIN sites s ON s.id = u.site_id WHERE x.id = ?");
     q->bind(1, id);
     if (!q->executeStep()) return std::nullopt;
@@ -1247,7 +2364,16 @@ class SqliteStorage final : public Storage {
     d.site = q->getColumn(3).getString();
     d.created_at = q->getColumn(4).getInt64();
     if (!q->getColumn(5).isNull()) d.revoked_at = q->getColumn(5).getInt64();
+    if (q->getColumn(6).getBytes() == 32) d.public_key = blob_array<32>(q->getColumn(6));
     return d;
+  }
+
+  static std::vector<std::string> load_scope(Conn& c, std::int64_t user_id) {
+    Query q(c, "SELECT s.code FROM user_sites x JOIN sites s ON s.id = x.site_id WHERE x.user_id = ? ORDER BY s.code");
+    q->bind(1, user_id);
+    std::vector<std::string> out;
+    while (q->executeStep()) out.push_back(q->getColumn(0).getString());
+    return out;
   }
 
   static Site read_site(SQLite::Statement& q) {
@@ -1257,6 +2383,7 @@ class SqliteStorage final : public Storage {
     s.name = q.getColumn(2).getString();
     s.agency_id = q.getColumn(3).getString();
     s.address = q.getColumn(4).getString();
+    s.serving_post_office = q.getColumn(5).getString();
     return s;
   }
 
@@ -1277,7 +2404,7 @@ class SqliteStorage final : public Storage {
       Query q(c,
               "SELECT d.id, d.dossier_code, d.procedure_code, d.procedure_name, d.applicant_name, d.applicant_phone, "
               "d.applicant_address, d.applicant_id_number, o.code, o.name, g.code, d.service, d.due_date, "
-              "d.created_at, d.fee_vnd, COALESCE(u.username, '') FROM dossiers d "
+              "d.created_at, d.fee_vnd, COALESCE(u.username, ''), d.procedure_category FROM dossiers d "
               "JOIN sites o ON o.id = d.office_site_id JOIN sites g ON g.id = d.origin_site_id "
               "LEFT JOIN users u ON u.id = d.created_by WHERE d.id = ?");
       q->bind(1, id);
@@ -1298,6 +2425,7 @@ class SqliteStorage final : public Storage {
       d.created_at = q->getColumn(13).getInt64();
       if (!q->getColumn(14).isNull()) d.fee_vnd = q->getColumn(14).getInt64();
       d.created_by = q->getColumn(15).getString();
+      d.procedure_category = opt_text(q->getColumn(16));
     }
     {
       Query docs(c, "SELECT name, kind, count FROM dossier_documents WHERE dossier_id = ? ORDER BY position");
@@ -1327,6 +2455,8 @@ class SqliteStorage final : public Storage {
     v.state = parse_or_throw(parse_item_state(q.getColumn(3).getText()), "state");
     v.procedure_name = q.getColumn(4).getString();
     if (v.kind == ItemKind::dossier) v.destination_name = q.getColumn(5).getString();
+    v.procedure_category =
+        q.getColumn(6).isNull() ? std::string(kDefaultProcedureCategory) : q.getColumn(6).getString();
     q.reset();
     Query e(c,
             "SELECT e.event_id, e.code, s.code, s.name, e.occurred_at, e.received_at FROM events e "
@@ -1354,6 +2484,9 @@ class SqliteStorage final : public Storage {
   bool closing_ = false;
   NotificationConfig notify_config_;  // guarded by mutex_
   bool queued_in_group_ = false;      // writer thread only: this group queued notifications
+  LedgerKey ledger_key_;
+  bool unsigned_leaves_ = false;  // writer thread only: events appended since the last signed checkpoint
+  UnixMillis last_checkpoint_at_ = 0;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Conn>> pool_;
 };

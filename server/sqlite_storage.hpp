@@ -8,10 +8,16 @@
 namespace dpost::server {
 
 struct SqliteOptions {
+  SqliteOptions(std::string path_, ScanPolicy policy_ = {}, std::size_t max_group_ = 512, bool read_only_ = false)
+      : path(std::move(path_)), policy(std::move(policy_)), max_group(max_group_), read_only(read_only_) {}
   std::string path;
   ScanPolicy policy;            // who may record which scan; required for record_scans
   std::size_t max_group = 512;  // most write jobs folded into one commit
   bool read_only = false;       // verify/backup tools: no writer thread, no migrations
+  // The server's Ed25519 checkpoint key (hex seed, mode 0600), created on first start; default PATH.ledger-key.
+  std::string ledger_key_path;
+  // How often the writer signs a checkpoint while events arrive (and at shutdown).
+  UnixMillis checkpoint_interval_ms = 1000;
 };
 
 // Opens (creating if needed) the database, applies the embedded migrations in order and starts the writer.

@@ -7,6 +7,8 @@
 
 #include <boost/system/result.hpp>
 
+#include <array>
+
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -31,6 +33,7 @@ struct Site {
   std::string name;
   std::string agency_id;  // offices: mã định danh (e.g. 000.00.01.H26); empty for post offices
   std::string address;
+  std::string serving_post_office;  // offices: the post office that carries their mail (may be empty)
 };
 
 struct User {
@@ -40,6 +43,7 @@ struct User {
   std::string site;  // site code; empty for an admin without a site
   std::string full_name;
   bool active = true;
+  std::vector<std::string> scope;  // supervisors: further sites they read
 };
 
 // The authenticated caller of a request.
@@ -49,6 +53,8 @@ struct Actor {
   Role role = Role::clerk;
   std::string site;
   std::optional<std::int64_t> device_id;  // set when the bearer token is a scanner device token
+  std::vector<std::string> scope;         // supervisors: further sites they read (their own site always)
+  std::string address;                    // the client's address, for the audit log (set by the API)
 };
 
 // A scanner device: its token is issued once, for one user (and so one site), and can be revoked.
@@ -59,6 +65,7 @@ struct Device {
   std::string site;
   UnixMillis created_at = 0;
   std::optional<UnixMillis> revoked_at;
+  std::optional<std::array<unsigned char, 32>> public_key;  // Ed25519; scans from the device are signed with it
 };
 struct DeviceIssued {
   Device device;
@@ -91,6 +98,12 @@ struct EventRecord {
   std::optional<std::string> device;
   ItemState state_after = ItemState::created;  // the item's state right after this event was recorded
   std::optional<UnixMillis> clock_offset_ms;   // server clock minus device clock when the device sent it
+  std::optional<bool> seal_intact;             // confirmations (RCV, EMA)
+  std::optional<HandoffIssue> issue;
+  std::optional<std::int64_t> device_id;  // device-signed scans: the device, its counter and signature
+  std::optional<std::int64_t> device_seq;
+  std::optional<std::string> device_signature;  // raw 64 bytes
+  std::optional<std::int64_t> ledger_index;     // the event's leaf in the ledger
 };
 
 struct DossierInfo {
@@ -98,8 +111,9 @@ struct DossierInfo {
   std::optional<std::string> dossier_code;
   std::string procedure_code;
   std::string procedure_name;
-  Applicant applicant;  // personal data
-  std::string office;   // site code
+  std::optional<std::string> procedure_category;  // lĩnh vực: what public views show instead of the name
+  Applicant applicant;                            // personal data
+  std::string office;                             // site code
   std::string office_name;
   std::string origin_site;  // where it was registered
   ServiceOption service = ServiceOption::both;
@@ -111,6 +125,26 @@ struct DossierInfo {
   std::string created_by;  // username of the clerk or staff who registered it
 };
 
+// One post office on an item's route and why it is there.
+struct RouteStop {
+  std::string site;
+  std::string role;  // origin, pickup, transit, delivery
+};
+
+// Who holds an item now (design.md section 3), derived from its state and last event.
+struct Custody {
+  std::string holder;  // "citizen", "post", "office"
+  std::string site;    // where (empty while the citizen holds it)
+  UnixMillis since = 0;
+  // Handed over and not yet confirmed by the receiving side (two-party handoff): the item is in between.
+  bool awaiting_confirmation = false;
+  std::string awaiting_site;  // who must confirm
+};
+
+// Custody from the item's state and its last event (events ordered by occurrence).
+Custody custody_of(ItemKind kind, ItemState state, const std::vector<EventRecord>& events, std::string_view origin_site,
+                   std::string_view destination_site);
+
 struct ItemView {
   std::string item_id;
   ItemKind kind = ItemKind::dossier;
@@ -118,9 +152,12 @@ struct ItemView {
   std::string origin_site;       // sender side (post office that accepted it, or the office for a result)
   std::string destination_site;  // the office for a dossier item; empty when the citizen is the recipient
   std::string tracking_token;    // the unguessable part of the QR URL
+  std::string lookup_code;       // the second factor printed on the receipt
   UnixMillis created_at = 0;
   DossierInfo dossier;
   std::vector<EventRecord> events;  // ordered by occurred_at, then arrival
+  std::vector<RouteStop> route;
+  Custody custody;
 };
 
 // Public look-up: no personal data at all is loaded.
@@ -136,8 +173,9 @@ struct PublicItemView {
   std::string item_id;
   ItemKind kind = ItemKind::dossier;
   ItemState state = ItemState::created;
-  std::string procedure_name;
-  std::string destination_name;  // the office for a dossier item
+  std::string procedure_category;  // public: the field of the procedure, never its exact name
+  std::string procedure_name;      // only for the citizen's detailed view (QR token or second factor)
+  std::string destination_name;    // the office for a dossier item
   std::vector<PublicEvent> events;
 };
 
@@ -161,13 +199,15 @@ struct ScanOutcome {
   std::string message;               // for refusals: an English sentence
 };
 
-// Decides whether `actor` may record `scan` on the item (kind, origin, destination). Returns an English
-// reason when refused. The storage calls it inside the write transaction, against the item's current row.
+// Decides whether `actor` may record `scan` on the item. Returns an English reason when refused. The storage
+// calls it inside the write transaction, against the item's current row and route.
 struct ScanTarget {
   ItemKind kind;
   ItemState state;
   std::string origin_site;
   std::string destination_site;
+  std::string office;              // the dossier's office
+  std::vector<std::string> route;  // post offices on the item's route
 };
 using ScanPolicy = std::function<std::optional<std::string>(const Actor&, const ScanRequest&, const ScanTarget&)>;
 
@@ -220,6 +260,125 @@ struct NotificationMark {
   std::string error;  // why the attempt failed (no personal data)
 };
 
+// --- issue 5: audit log, handoffs, bags, ledger
+
+// One line of the security audit log.
+struct AuditEntry {
+  std::int64_t id = 0;
+  UnixMillis at = 0;
+  std::optional<std::int64_t> user_id;
+  std::string username;
+  std::string role;
+  std::string site;
+  std::optional<std::int64_t> device_id;
+  std::string address;
+  std::string action;  // login, login_failed, denied, read_personal, device_signature, ...
+  std::string target;  // item id, dossier number, bag id, username
+  std::string target_site;
+  std::string outcome;  // ok, denied, failed
+  std::string detail;   // English sentence; never personal data
+};
+struct AuditQuery {
+  std::vector<std::string> sites;  // empty: all sites (admins); else rows whose actor or target site is one
+  std::optional<std::int64_t> before_id;
+  std::string action;  // filter, empty: all
+  std::string username;
+  std::size_t limit = 100;
+};
+
+// An item handed over and not yet confirmed by the side that receives it.
+struct PendingHandoff {
+  std::string item_id;
+  ItemKind kind = ItemKind::dossier;
+  ItemState state = ItemState::created;
+  std::string from_site;  // who handed it over (the site of the last event)
+  std::string to_site;    // who must confirm
+  UnixMillis since = 0;
+  std::optional<std::string> dossier_code;
+};
+
+// A confirmation that found something wrong, or a bag reconciliation with missing or extra items.
+struct HandoffProblem {
+  std::string item_id;
+  std::string event_id;  // empty for a missing item
+  std::string site;      // where it was found
+  UnixMillis at = 0;
+  std::string problem;  // an issue code (seal_broken, ...) or missing / extra
+  std::optional<std::string> note;
+  std::string bag_id;  // when found while reconciling a bag
+  std::string recorded_by;
+};
+
+enum class BagState { open, dispatched, receiving, closed };
+std::string_view to_string(BagState state);
+
+struct BagItem {
+  std::string item_id;
+  ItemKind kind = ItemKind::dossier;
+  ItemState state = ItemState::created;
+  bool expected = true;                // on the manifest
+  std::optional<std::string> outcome;  // received, damaged, missing, extra
+  std::optional<UnixMillis> scanned_at;
+  std::optional<std::string> dossier_code;
+  std::string procedure_name;
+  std::optional<std::string> due_date;
+};
+struct BagView {
+  std::string bag_id;
+  std::string origin_site;
+  std::string destination_site;
+  BagState state = BagState::open;
+  UnixMillis created_at = 0;
+  std::string created_by;
+  std::optional<std::string> dispatch_event_id;
+  std::optional<UnixMillis> dispatched_at;
+  std::string dispatched_by;
+  std::optional<UnixMillis> received_at;
+  std::string received_by;
+  std::optional<UnixMillis> closed_at;
+  std::string closed_by;
+  std::vector<BagItem> items;
+};
+// Answer to one item scanned out of a bag on arrival.
+struct BagScanOutcome {
+  ScanOutcome scan;     // the item's confirmation event (or the refusal)
+  std::string outcome;  // received, damaged, extra
+  BagView bag;
+};
+
+// One signed tree head of the ledger.
+struct LedgerCheckpoint {
+  std::uint64_t tree_size = 0;
+  std::array<unsigned char, 32> root_hash{};
+  UnixMillis created_at = 0;
+  std::string key_id;
+  std::string signature;  // raw 64 bytes
+  std::string text;       // the signed text (signing::checkpoint_text)
+};
+// The proof that one event is in the ledger, and what its leaf commits to.
+struct InclusionProof {
+  std::string event_id;
+  std::string item_id;
+  std::uint64_t leaf_index = 0;
+  std::uint64_t tree_size = 0;
+  std::array<unsigned char, 32> leaf_hash{};
+  std::vector<std::array<unsigned char, 32>> path;
+  std::array<unsigned char, 32> root_hash{};
+  std::string leaf_public;                              // the public part of the leaf's input (ledger.hpp)
+  std::array<unsigned char, 32> personal_commitment{};  // salted hash of the personal part
+  std::optional<LedgerCheckpoint> checkpoint;           // the signed head of that size, when one exists
+};
+
+// Handoff events of one site and day, for the handover slip (phiếu kiểm soát bàn giao).
+struct HandoffRecord {
+  EventRecord event;
+  ItemKind kind = ItemKind::dossier;
+  std::optional<std::string> dossier_code;
+  std::string procedure_name;
+  std::optional<std::string> due_date;
+  std::string counterpart_site;  // the other side of the handoff
+};
+
 // The one storage interface the server uses. SQLite is the embedded implementation; a PostgreSQL one must
 // pass the same tests. Reads are synchronous and safe from any thread. Writes are asynchronous: `done` runs
 // once the change is durable (committed with fsync), or with the error that stopped it. Errors are
@@ -243,9 +402,58 @@ class Storage {
   virtual std::vector<Device> list_devices() = 0;
   // True for the token of a device that was revoked (so the caller can say so instead of a bare 401).
   virtual bool is_revoked_device(std::string_view token) = 0;
+  // The routes of every item of a dossier (for the rules about who may read it).
+  virtual std::vector<std::string> dossier_routes(std::int64_t dossier_id) = 0;
+  virtual std::optional<std::int64_t> dossier_of_item(const ItemId& id) = 0;
+
+  // --- audit log
+  // Appends one entry; `done` runs when it is durable (readers of personal data wait for it: no log, no data).
+  virtual void append_audit(AuditEntry entry, Done<bool> done) = 0;
+  virtual std::vector<AuditEntry> list_audit(const AuditQuery& query) = 0;
+
+  // --- two-party handoffs
+  // Items handed to `site` (or by it) and not yet confirmed, oldest first.
+  virtual std::vector<PendingHandoff> pending_handoffs(const std::vector<std::string>& sites) = 0;
+  virtual std::vector<HandoffProblem> handoff_problems(const std::vector<std::string>& sites, UnixMillis since) = 0;
+  // Handoff events (EMI of a dossier, RCV, RES, EMA of a result, bag dispatches) at or to `site` in [from, to).
+  virtual std::vector<HandoffRecord> handoff_records(const std::string& site, UnixMillis from, UnixMillis to) = 0;
+  // Adds a post office to an item's route (a clerk on the route sends it on; a supervisor re-routes it).
+  virtual void add_route(Actor actor, ItemId item, std::string site, Done<bool> done) = 0;
+
+  // --- bags
+  virtual void create_bag(Actor actor, std::string destination, std::vector<ItemId> items, Done<BagView> done) = 0;
+  virtual void add_to_bag(Actor actor, std::string bag_id, ItemId item, Done<BagView> done) = 0;
+  virtual void remove_from_bag(Actor actor, std::string bag_id, ItemId item, Done<BagView> done) = 0;
+  // One scan hands the whole bag over: an event for every item (EMI to an office, RES from an office, EDE
+  // between post offices), all or none.
+  virtual void dispatch_bag(Actor actor, std::string bag_id, std::string event_id, UnixMillis occurred_at,
+                            Done<BagView> done) = 0;
+  virtual void receive_bag(Actor actor, std::string bag_id, UnixMillis occurred_at, Done<BagView> done) = 0;
+  // One item taken out of a received bag: its confirmation (RCV, EMA, EMG or EDD) with seal and issue.
+  virtual void scan_bag_item(Actor actor, std::string bag_id, ScanRequest scan, Done<BagScanOutcome> done) = 0;
+  // Ends the reconciliation: what was on the manifest and not scanned is missing.
+  virtual void close_bag(Actor actor, std::string bag_id, Done<BagView> done) = 0;
+  virtual std::optional<BagView> find_bag(std::string_view bag_id) = 0;
+  virtual std::vector<BagView> list_bags(const std::vector<std::string>& sites, std::size_t limit) = 0;
+
+  // --- ledger
+  virtual std::optional<LedgerCheckpoint> latest_checkpoint() = 0;
+  virtual std::vector<LedgerCheckpoint> list_checkpoints(std::size_t limit) = 0;
+  // Signs a checkpoint of the current tree unless the latest one already covers it.
+  virtual void checkpoint_now(Done<LedgerCheckpoint> done) = 0;
+  // tree_size 0: the latest checkpoint's size (or the current tree when there is none).
+  virtual std::optional<InclusionProof> inclusion_proof(std::string_view event_id, std::uint64_t tree_size) = 0;
+  // Proof that the tree of `second` leaves extends the one of `first`; nullopt when a size is beyond the tree.
+  virtual std::optional<std::vector<std::array<unsigned char, 32>>> consistency_proof(std::uint64_t first,
+                                                                                      std::uint64_t second) = 0;
+  virtual std::uint64_t ledger_size() = 0;
+  virtual std::optional<std::array<unsigned char, 32>> ledger_root(std::uint64_t tree_size) = 0;
+  virtual std::array<unsigned char, 32> ledger_public_key() = 0;
 
   // --- writes
   virtual void create_site(Site site, Done<Site> done) = 0;
+  // Supervisors: the further sites they read.
+  virtual void set_user_scope(std::string username, std::vector<std::string> sites, Done<User> done) = 0;
   // password_hash already hashed by the caller (Argon2id).
   virtual void create_user(User user, std::string password_hash, Done<User> done) = 0;
   virtual void create_session(std::int64_t user_id, UnixMillis ttl_ms, Done<SessionInfo> done) = 0;
@@ -253,14 +461,18 @@ class Storage {
   // Creates the dossier and its first item: a dossier item for "send"/"both", none for "receive" (the result
   // item is created later with create_result).
   virtual void create_dossier(Actor actor, NewDossierRequest request, Done<DossierCreated> done) = 0;
-  virtual void create_result(Actor actor, std::int64_t dossier_id, Done<ItemSummary> done) = 0;
+  // `delivery_post_office`: where the result is delivered from; default the post office that registered the
+  // dossier, else the one serving the office.
+  virtual void create_result(Actor actor, std::int64_t dossier_id, std::optional<std::string> delivery_post_office,
+                             Done<ItemSummary> done) = 0;
   // Applies the scans in order (the caller sorts a batch by occurrence); each gets its own outcome. Only
   // storage failure fails the whole call.
   // `clock_offset_ms`: server time minus the device's clock when it sent the request (batch "sent_at"),
   // recorded with each event so that device clocks can be judged; nullopt when unknown.
   virtual void record_scans(Actor actor, std::vector<ScanRequest> scans, std::optional<UnixMillis> clock_offset_ms,
                             Done<std::vector<ScanOutcome>> done) = 0;
-  virtual void create_device(std::int64_t user_id, std::string name, Done<DeviceIssued> done) = 0;
+  virtual void create_device(std::int64_t user_id, std::string name,
+                             std::optional<std::array<unsigned char, 32>> public_key, Done<DeviceIssued> done) = 0;
   virtual void revoke_device(std::int64_t device_id, Done<bool> done) = 0;
 
   // --- notifications
@@ -273,7 +485,8 @@ class Storage {
   virtual void mark_notification(std::int64_t id, NotificationMark mark, Done<bool> done) = 0;
 
   // --- operations
-  // Recomputes the event hash chain; returns the problems found (empty: intact).
+  // Recomputes the event hash chain and the ledger (every leaf from its event, every node, every checkpoint's
+  // root and signature); returns the problems found (empty: intact), each naming the row or leaf.
   virtual std::vector<std::string> verify() = 0;
   virtual void backup_to(const std::string& path) = 0;
   // Finishes queued writes, then stops the writer. Idempotent.

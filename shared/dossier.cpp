@@ -267,6 +267,9 @@ std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::js
   text.reset();
   if (auto error = read_text(*procedure, "procedure", "name", true, kMaxName, false, text)) return *error;
   request.procedure_name = std::move(*text);
+  text.reset();
+  if (auto error = read_text(*procedure, "procedure", "category", false, 100, true, text)) return *error;
+  if (text && has_visible_char(*text)) request.procedure_category = std::move(*text);
 
   const Json* applicant = nullptr;
   if (auto error = read_object(body, "applicant", true, applicant)) return *error;
@@ -409,7 +412,7 @@ std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
   }
   if ((scan.seal_intact || scan.issue) && !is_confirmation(scan.code)) {
     return invalid("seal_intact", "not_a_confirmation",
-                   "seal_intact and issue are recorded only by the receiving side of a handoff (RCV, EMA).");
+                   "seal_intact and issue are recorded only by the receiving side of a handoff (RCV, EMA, EMG, EDD).");
   }
   if (scan.seal_intact == false && !scan.issue) scan.issue = HandoffIssue::seal_broken;
 
@@ -484,7 +487,9 @@ std::string_view describe_en(HandoffIssue issue) {
 }
 
 bool is_confirmation(EventCode code) {
-  return code == EventCode::RCV || code == EventCode::EMA;
+  // The receiving side of a handoff: the office (RCV), the post taking a result (EMA) or an item arriving at
+  // a post office (EMG, EDD).
+  return code == EventCode::RCV || code == EventCode::EMA || code == EventCode::EMG || code == EventCode::EDD;
 }
 
 }  // namespace dpost

@@ -61,6 +61,8 @@ struct NewDossierRequest {
   std::optional<std::string> due_date;     // hẹn trả, "YYYY-MM-DD"
   std::vector<DossierDocument> documents;  // "documents": [{"name", "kind", "count"}], at most 50
   std::optional<std::int64_t> fee_vnd;     // "fee_vnd": fees collected at pickup (phí, lệ phí), 0..100,000,000
+  // "procedure": {"category"}: the field (lĩnh vực, e.g. "Hộ tịch"), all that public tracking shows of it.
+  std::optional<std::string> procedure_category = std::nullopt;
 };
 
 struct Recipient {
@@ -69,8 +71,8 @@ struct Recipient {
   std::optional<std::string> relation;
 };
 
-// What the receiving side of a two-party handoff found wrong (RCV at the office, EMA of a result at the post):
-// recorded with the confirmation, shown to supervisors.
+// What the receiving side of a two-party handoff found wrong (RCV at the office, EMA of a result at the post,
+// EMG/EDD at a post office): recorded with the confirmation, shown to supervisors.
 enum class HandoffIssue { seal_broken, envelope_damaged, document_missing, wet, other };
 inline constexpr std::array kAllHandoffIssues{HandoffIssue::seal_broken, HandoffIssue::envelope_damaged,
                                               HandoffIssue::document_missing, HandoffIssue::wet, HandoffIssue::other};
@@ -78,7 +80,7 @@ std::string_view to_string(HandoffIssue issue);
 std::optional<HandoffIssue> parse_handoff_issue(std::string_view text);
 std::string_view describe_vi(HandoffIssue issue);
 std::string_view describe_en(HandoffIssue issue);
-// Codes that confirm a two-party handoff and so may carry "seal_intact" and "issue".
+// Codes of the receiving side of a handoff (RCV, EMA, EMG, EDD): they may carry "seal_intact" and "issue".
 bool is_confirmation(EventCode code);
 
 // One scan as a device sends it (design.md section 6).

@@ -1,5 +1,7 @@
 #include "item_id.hpp"
 
+#include <cctype>
+
 #include <array>
 #include <stdexcept>
 
@@ -140,6 +142,28 @@ std::uint32_t ItemId::serial() const {
   std::uint32_t value = 0;
   for (std::size_t i = 2; i < 10; ++i) value = value * 10 + static_cast<std::uint32_t>(text_[i] - '0');
   return value;
+}
+
+std::string make_bag_id(std::uint32_t serial) {
+  std::string digits = std::to_string(serial % 100'000'000);
+  digits.insert(0, 8 - digits.size(), '0');
+  return "BAG" + digits + std::to_string(ItemId::check_digit(serial % 100'000'000));
+}
+
+std::optional<std::string> parse_bag_id(std::string_view text) {
+  std::string compact;
+  for (char c : text) {
+    if (c == ' ' || c == '-') continue;
+    compact.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  if (compact.size() != 12 || !compact.starts_with("BAG")) return std::nullopt;
+  std::uint32_t serial = 0;
+  for (std::size_t i = 3; i < 11; ++i) {
+    if (compact[i] < '0' || compact[i] > '9') return std::nullopt;
+    serial = serial * 10 + static_cast<std::uint32_t>(compact[i] - '0');
+  }
+  if (compact[11] - '0' != ItemId::check_digit(serial)) return std::nullopt;
+  return compact;
 }
 
 }  // namespace dpost

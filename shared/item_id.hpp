@@ -53,4 +53,10 @@ class ItemId {
   std::string text_;
 };
 
+// Bags (túi gói, with their manifest, bảng kê): "BAG" + an 8-digit serial + its S10 check digit, e.g.
+// BAG000000015. Not an S10 id, so a scanner can never take a bag for an item.
+std::string make_bag_id(std::uint32_t serial);
+// Accepts lower case and spaces; nullopt when it is not a bag id or its check digit is wrong.
+std::optional<std::string> parse_bag_id(std::string_view text);
+
 }  // namespace dpost

@@ -67,6 +67,7 @@ struct ReceiptDocument {
 struct ReceiptData {
   std::string item_id;
   std::string tracking_url;
+  std::string lookup_code;  // the second factor for tracking by item number (may be empty)
   std::string dossier_code;
   std::string procedure_code;
   std::string procedure_name;
@@ -83,6 +84,42 @@ struct ReceiptData {
   std::optional<std::int64_t> fee_vnd;
 };
 std::string render_receipt(const ReceiptData& receipt);
+
+// A handover slip (phiếu kiểm soát bàn giao) or a bag's manifest: one row per handoff, giver and receiver,
+// time and on-time status, with signature boxes; A4 landscape PDF, as many pages as the rows need.
+struct HandoverSlipRow {
+  std::string time;  // as printed, "09:15 23/11/2026"
+  std::string item_id;
+  std::string dossier_code;
+  std::string what;   // "HỒ SƠ — Cấp phiếu lý lịch tư pháp"
+  std::string event;  // "EMI Đã phát", "Trong bảng kê"
+  std::string giver;
+  std::string receiver;
+  std::string recorded_by;
+  std::string result;  // Trước hạn / Đúng hạn / Quá hạn, or a bag outcome
+  std::string note;
+};
+struct HandoverSlipData {
+  std::string title_vi;
+  std::string title_en;
+  std::string site_name;  // whose slip, or "A → B" for a bag
+  std::string period;     // the day, or the dispatch time
+  std::string bag_id;     // a bag's slip: its barcode is printed at the top
+  std::string giver;      // signature boxes
+  std::string receiver;
+  std::vector<HandoverSlipRow> rows;
+};
+std::string render_handover_slip(const HandoverSlipData& slip);
+
+// The label on a bag: its Code 128 with the id below, from, to, number of items, date. 100 x 150 mm PDF.
+struct BagLabelData {
+  std::string bag_id;
+  std::string origin;
+  std::string destination;
+  int items = 0;
+  std::string date;
+};
+std::string render_bag_label(const BagLabelData& label);
 
 // The item's kind as printed in the label's black box: "HỒ SƠ" / "DOSSIER", "KẾT QUẢ" / "RESULT",
 // "HOÀN TRẢ" / "RETURN".

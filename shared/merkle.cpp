@@ -220,6 +220,27 @@ std::vector<std::pair<int, std::uint64_t>> completed_by_append(std::uint64_t ind
   return out;
 }
 
+void CompactRange::append(const Hash& leaf, const Completed& completed) {
+  const std::uint64_t n = size_;
+  stack_.push_back(leaf);
+  for (int level = 0; (n >> level) & 1; ++level) {
+    const Hash right = stack_.back();
+    stack_.pop_back();
+    const Hash left = stack_.back();
+    stack_.pop_back();
+    stack_.push_back(node_hash(left, right));
+    if (completed) completed(level + 1, n >> (level + 1), stack_.back());
+  }
+  size_ = n + 1;
+}
+
+Hash CompactRange::root() const {
+  if (stack_.empty()) return empty_root();
+  Hash r = stack_.back();
+  for (auto it = stack_.rbegin() + 1; it != stack_.rend(); ++it) r = node_hash(*it, r);
+  return r;
+}
+
 void MemoryTree::append(const Hash& leaf) {
   if (levels_.empty()) levels_.emplace_back();
   const auto index = levels_[0].size();

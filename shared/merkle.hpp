@@ -48,6 +48,21 @@ bool verify_consistency(std::uint64_t first, std::uint64_t second, const Hash& f
 // its two children, which are already stored.
 std::vector<std::pair<int, std::uint64_t>> completed_by_append(std::uint64_t index);
 
+// The right edge of a tree: one perfect subtree per set bit of its size, enough to append leaves and give the
+// root in O(log n) memory. Verification streams millions of leaves through it.
+class CompactRange {
+ public:
+  using Completed = std::function<void(int level, std::uint64_t index, const Hash& hash)>;
+  // Appends a leaf; `completed` sees every perfect subtree above level 0 that the leaf completes.
+  void append(const Hash& leaf, const Completed& completed = {});
+  std::uint64_t size() const { return size_; }
+  Hash root() const;
+
+ private:
+  std::uint64_t size_ = 0;
+  std::vector<Hash> stack_;  // largest subtree first
+};
+
 // A whole tree in memory: for tests, tools and recomputation during verification.
 class MemoryTree {
  public:

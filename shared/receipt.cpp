@@ -73,6 +73,8 @@ class ReceiptWriter {
 
   void facts() {
     fact("Mã bưu gửi", "Item", id_text());
+    // The second factor: with the item number it opens the citizen's own tracking view without the QR.
+    fact("Mã tra cứu", "Lookup code", r_.lookup_code);
     fact("Mã hồ sơ", "Dossier code", r_.dossier_code);
     std::string procedure = r_.procedure_name;
     if (!r_.procedure_code.empty()) procedure = r_.procedure_code + " — " + procedure;

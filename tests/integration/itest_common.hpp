@@ -75,6 +75,16 @@ inline nlohmann::json record(ApiSession& session, const std::string& user, const
   return json;
 }
 
+// Adds a post office to an item's route (POST /api/v1/items/{id}/route) as `user`, who must be on it: items
+// are scanned only at the post offices they are routed through.
+inline void route_through(ApiSession& session, const std::string& user, std::string_view item_id,
+                          std::string_view site) {
+  auto answer = session.client.post("/api/v1/items/" + std::string(item_id) + "/route", nlohmann::json{{"site", site}},
+                                    session.token(user));
+  INFO("route " << item_id << " through " << site << " as " << user << " -> " << describe(answer));
+  REQUIRE(answer.status == 200);
+}
+
 // Brings a new dossier item to "accepted" with an EMA by clerk1 at BC-HN01.
 inline std::string accepted_dossier_item(ApiSession& session, Timeline& timeline) {
   auto item_id = create_dossier_item(session, "clerk1", unique_applicant());

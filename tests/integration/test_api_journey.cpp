@@ -139,6 +139,8 @@ TEST_CASE("a dossier goes from the citizen to the office and its result comes ba
   }
 
   SUBCASE("the full journey") {
+    // Sorted at the Cầu Giấy post office on its way: the origin post office sends it on there.
+    route_through(session, "clerk1", dossier_item, kPostOffice2);
     std::vector<Step> dossier_steps{
         {"clerk1", "EMA", kPostOffice1, "accepted"},
         {"clerk2", "EDD", kPostOffice2, "at_sorting"},
@@ -160,6 +162,7 @@ TEST_CASE("a dossier goes from the citizen to the office and its result comes ba
     const std::string result_item = result["item_id"];
     CHECK(valid_s10(result_item));
     CHECK(result_item != dossier_item);
+    route_through(session, "clerk1", result_item, kPostOffice2);
 
     json recipient{{"name", pickup_name}, {"id_checked", true}, {"relation", "spouse"}};
     std::vector<Step> result_steps{

@@ -200,6 +200,7 @@ TEST_CASE("an event that happened before events already recorded is kept in plac
   auto edd = scan_body(item_id, "EDD", kPostOffice2, timeline.next());
   auto ede = scan_body(item_id, "EDE", kPostOffice2, timeline.next());
   record(session, "clerk1", ema, "accepted");
+  route_through(session, "clerk1", item_id, kPostOffice2);
   record(session, "clerk2", edd, "at_sorting");
   record(session, "clerk2", ede, "left_sorting");
 

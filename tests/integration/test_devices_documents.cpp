@@ -7,32 +7,23 @@
 using namespace dpost::test;
 using nlohmann::json;
 
-namespace {
-
-json enroll(ApiSession& session, const std::string& user, const std::string& name) {
-  auto answer = session.client.post("/api/v1/devices", json{{"name", name}}, session.token(user));
-  INFO(describe(answer));
-  REQUIRE(answer.status == 201);
-  return answer.json();
-}
-
-}  // namespace
-
 TEST_CASE("a device token records scans as its user until it is revoked") {
   ApiSession session(shared_demo_server());
   Timeline timeline;
-  auto device = enroll(session, "clerk1", "Máy quét quầy 1");
+  auto signer = enroll_device(session, "clerk1", "Máy quét quầy 1");
+  const auto device = signer.enrolment;
   const auto token = device["token"].get<std::string>();
   CHECK(device["device"]["username"] == "clerk1");
   CHECK(device["device"]["site"] == std::string(kPostOffice1));
   CHECK(device["device"]["revoked_at"].is_null());
 
   auto item_id = create_dossier_item(session, "clerk1", unique_applicant());
-  auto scan = scan_body(item_id, "EMA", kPostOffice1, timeline.next());
+  auto scan = signer.sign(scan_body(item_id, "EMA", kPostOffice1, timeline.next()));
   auto answer = session.client.post("/api/v1/scans", scan, token);
   INFO(describe(answer));
   REQUIRE(answer.status == 201);
   CHECK(answer.json()["event"]["recorded_by"] == "clerk1");
+  CHECK(answer.json()["event"]["signed_by_device"] == device["id"]);
   CHECK(answer.json()["event"]["device"] == "device-" + std::to_string(device["id"].get<long long>()));
 
   // A device token cannot enrol more devices.
@@ -46,7 +37,7 @@ TEST_CASE("a device token records scans as its user until it is revoked") {
   CHECK_FALSE(revoked.json()["device"]["revoked_at"].is_null());
 
   // Revoked: refused with its own code, and nothing is recorded.
-  auto next = scan_body(item_id, "EDD", kPostOffice1, timeline.next());
+  auto next = signer.sign(scan_body(item_id, "EDD", kPostOffice1, timeline.next()));
   check_error(session.client.post("/api/v1/scans", next, token), 401, "device_revoked");
   auto view = session.item("clerk1", item_id);
   REQUIRE(view.status == 200);

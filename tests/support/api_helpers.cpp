@@ -1,5 +1,8 @@
 #include "api_helpers.hpp"
 
+#include "dossier.hpp"
+#include "signing.hpp"
+
 #include <random>
 #include <stdexcept>
 
@@ -123,6 +126,36 @@ std::vector<std::string> event_codes(const nlohmann::json& item_view) {
   std::vector<std::string> codes;
   for (const auto& event : item_view.at("events")) codes.push_back(event.at("code").get<std::string>());
   return codes;
+}
+
+nlohmann::json TestDevice::sign(nlohmann::json scan, std::optional<std::int64_t> seq) {
+  const auto n = seq ? *seq : next_seq++;
+  auto parsed = dpost::parse_scan(scan);
+  if (!std::holds_alternative<dpost::ScanRequest>(parsed)) throw std::runtime_error("TestDevice::sign: bad scan");
+  dpost::signing::SecretKey key{};
+  std::copy(secret_key.begin(), secret_key.end(), key.begin());
+  const auto signature =
+      dpost::signing::sign(dpost::signing::scan_signing_text(std::get<dpost::ScanRequest>(parsed), n), key);
+  scan["seq"] = n;
+  scan["signature"] = dpost::signing::base64_encode(signature);
+  return scan;
+}
+
+TestDevice enroll_device(ApiSession& session, const std::string& user, const std::string& name) {
+  const auto pair = dpost::signing::generate_key_pair();
+  TestDevice d;
+  d.public_key = dpost::signing::base64_encode(pair.public_key);
+  d.secret_key.assign(reinterpret_cast<const char*>(pair.secret_key.data()), pair.secret_key.size());
+  auto answer = session.client.post("/api/v1/devices", nlohmann::json{{"name", name}, {"public_key", d.public_key}},
+                                    session.token(user));
+  if (answer.status != 201) {
+    throw std::runtime_error("enrol device: HTTP " + std::to_string(answer.status) + " " + answer.body);
+  }
+  const auto j = answer.json();
+  d.enrolment = j;
+  d.id = j["id"].get<std::int64_t>();
+  d.token = j["token"].get<std::string>();
+  return d;
 }
 
 }  // namespace dpost::test

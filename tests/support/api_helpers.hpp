@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,21 @@ class ApiSession {
  private:
   std::map<std::string, std::string> tokens_;
 };
+
+// A scanner device enrolled for a demo user, with its Ed25519 key: signs scans as dossier-scanner does
+// (signing::scan_signing_text over the scan as the server parses it, and the device's counter).
+struct TestDevice {
+  std::int64_t id = 0;
+  std::string token;
+  std::string public_key;  // base64
+  std::string secret_key;  // raw 64 bytes
+  std::int64_t next_seq = 1;
+  nlohmann::json enrolment;  // the server's answer to the enrolment
+  // The scan with "seq" and "signature" added (seq = next_seq++ unless given).
+  nlohmann::json sign(nlohmann::json scan, std::optional<std::int64_t> seq = std::nullopt);
+};
+// POST /api/v1/devices as `user` with a fresh key; the answer must be 201.
+TestDevice enroll_device(ApiSession& session, const std::string& user, const std::string& name);
 
 // `a` contains `b` (for messages: strings searched in response bodies).
 bool contains(std::string_view a, std::string_view b);

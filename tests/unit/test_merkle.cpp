@@ -244,3 +244,20 @@ TEST_CASE("merkle: an append completes exactly the perfect subtrees ending at th
   CHECK(merkle::completed_by_append(10) == Nodes{});
   CHECK(merkle::completed_by_append(11) == Nodes{{1, 5}, {2, 2}});
 }
+
+TEST_CASE("merkle: a compact range gives the same roots and subtrees as the whole tree") {
+  MemoryTree tree;
+  dpost::merkle::CompactRange range;
+  bool same_nodes = true;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    const auto leaf = merkle::leaf_hash("leaf " + std::to_string(i));
+    tree.append(leaf);
+    range.append(leaf, [&](int level, std::uint64_t index, const Hash& hash) {
+      same_nodes = same_nodes && tree.node(level, index) == hash;
+    });
+    CHECK(range.size() == tree.size());
+    CHECK(range.root() == tree.root());
+  }
+  CHECK(same_nodes);
+  CHECK(dpost::merkle::CompactRange().root() == merkle::empty_root());
+}
