@@ -7,7 +7,9 @@
 
 #include <clock.hpp>
 #include <item_id.hpp>
+#include <dossier.hpp>
 #include <journey.hpp>
+#include <signing.hpp>
 #include <text.hpp>
 
 #include <poll.h>
@@ -341,6 +343,26 @@ extern "C" void on_signal(int) {
   g_stop = true;
 }
 
+// Signs a scan with the device's Ed25519 key, kept in the outbox since enrolment, and its own counter: the
+// server refuses unsigned, altered or replayed scans from a device token. The counter is advanced (durably)
+// before the scan is stored, so a number is never used twice, even across a crash. No key (a person's login
+// token given with --device-token): the scan goes unsigned.
+void sign_event(Outbox& outbox, json& event) {
+  const auto seed_text = outbox.config("signing_key");
+  if (!seed_text) return;
+  auto seed = signing::base64_decode_fixed<32>(*seed_text);
+  if (!seed) throw std::runtime_error("the outbox's signing key is damaged: enroll the device again");
+  auto parsed = parse_scan(event);
+  if (!std::holds_alternative<ScanRequest>(parsed)) throw std::runtime_error("cannot sign an invalid scan");
+  std::int64_t seq = 1;
+  if (auto last = outbox.config("signing_seq")) seq = std::stoll(*last) + 1;
+  outbox.set_config("signing_seq", std::to_string(seq));
+  const auto pair = signing::key_pair_from_seed(*seed);
+  event["seq"] = seq;
+  event["signature"] =
+      signing::base64_encode(signing::sign(signing::scan_signing_text(std::get<ScanRequest>(parsed), seq), pair.secret_key));
+}
+
 struct ScanSession {
   ScanSession(Outbox& o, std::optional<Credentials> c, Printer p, json event)
       : outbox(o), creds(std::move(c)), printer(p), template_event(std::move(event)) {}
@@ -363,6 +385,7 @@ struct ScanSession {
     event["item_id"] = id.str();
     event["occurred_at"] = format_rfc3339(now_millis());
     const std::string code = event["code"].get<std::string>();
+    sign_event(outbox, event);
     outbox.add(event_id, id.str(), code, event.dump());
     fresh.insert(event_id);
     fresh_items[event_id] = {id.str(), code};
@@ -672,7 +695,12 @@ int run_enroll(const Args& args) {
   const std::string user_token = session.value("token", "");
   std::string site;
   if (session.contains("user") && session["user"].is_object()) site = session["user"].value("site", "");
-  const auto device = http_request(*url, "POST", "/api/v1/devices", json{{"name", *name}}.dump(), user_token);
+  // The device's own key: the private half stays in the outbox, the server keeps the public one and checks
+  // every scan against it.
+  const auto key = signing::generate_key_pair();
+  const auto device = http_request(
+      *url, "POST", "/api/v1/devices",
+      json{{"name", *name}, {"public_key", signing::base64_encode(key.public_key)}}.dump(), user_token);
   // The login session was only needed to ask for the device token.
   http_request(*url, "POST", "/api/v1/logout", "{}", user_token);
   if (!device.ok() || device.status != 201) {
@@ -686,6 +714,8 @@ int run_enroll(const Args& args) {
   outbox.set_config("server", *server);
   outbox.set_config("token", issued["token"].get<std::string>());
   outbox.set_config("device_name", *name);
+  outbox.set_config("signing_key", signing::base64_encode(signing::seed_of(key)));
+  outbox.set_config("signing_seq", "0");
   if (issued.contains("id")) outbox.set_config("device_id", issued["id"].dump());
   if (issued.contains("device") && issued["device"].is_object() && issued["device"].contains("site") &&
       issued["device"]["site"].is_string()) {

@@ -118,7 +118,11 @@ std::vector<std::string> requested_sites(RouteContext& ctx, const Actor& a, cons
   }
   std::vector<std::string> sites;
   if (!a.site.empty()) sites.push_back(a.site);
-  if (a.role == Role::supervisor) sites.insert(sites.end(), a.scope.begin(), a.scope.end());
+  if (a.role == Role::supervisor) {
+    for (const auto& s : a.scope) {
+      if (std::find(sites.begin(), sites.end(), s) == sites.end()) sites.push_back(s);
+    }
+  }
   if (sites.empty()) ctx.require(a, AccessRequest{Action::read_site, nullptr, ""}, "sites");
   return sites;
 }

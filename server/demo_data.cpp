@@ -197,6 +197,27 @@ std::vector<std::string> load_demo_data(Storage& storage) {
           {"clerk2", EventCode::EMI, "BC-HN02", 1560}});
     lines.push_back(result.item_id + "  kết quả đã phát / result delivered");
   }
+  // 5. A dossier handed over at the Ba Đình office's counter this morning and not yet confirmed (RCV): the
+  // desk's "awaited" list and the supervisor's overdue confirmations show it.
+  {
+    auto d = register_dossier("clerk1", {"1.000894",
+                                         "Cấp bản sao trích lục hộ tịch",
+                                         {"Đỗ Thị Lan", "0977111222", "Số 5 Giang Văn Minh, Ba Đình, Hà Nội", "001190000005"},
+                                         "MC-HN-BD",
+                                         ServiceOption::both,
+                                         std::nullopt,
+                                         std::string("2026-12-10"),
+                                         {{"Tờ khai đề nghị cấp bản sao trích lục", CopyKind::original, 1}},
+                                         std::nullopt,
+                                         std::string("Hộ tịch")});
+    const auto& id = d.items.at(0).item_id;
+    play(id, now_millis() - 6LL * 60 * 60 * 1000,
+         {{"clerk1", EventCode::EMA, "BC-HN01", 0},
+          {"clerk1", EventCode::EMG, "BC-HN01", 30},
+          {"clerk1", EventCode::EDG, "BC-HN01", 60},
+          {"clerk1", EventCode::EMI, "BC-HN01", 90}});
+    lines.push_back(id + "  đã giao đến quầy, chờ cơ quan xác nhận / delivered, awaiting the office's confirmation");
+  }
   return lines;
 }
 

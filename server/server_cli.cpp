@@ -43,6 +43,8 @@ serve options:
   --public-base-url URL     base of the tracking links printed in QR codes (default http://HOST:PORT)
   --public-rate N           public look-ups per minute per client address (default 120; 0 = no limit)
   --log-requests on|off     one JSON line per request on stderr (default on)
+  --confirm-within-minutes N  a handoff not confirmed by the receiving side within N minutes is overdue
+                            (default 240)
   --io-threads N            network threads (default: number of cores)
   --workers N               threads for blocking work such as password hashing (default 4)
   --notify-file FILE        where citizen SMS messages are written, one JSON line each, mode 0600 (the SMS
@@ -76,7 +78,8 @@ const std::vector<std::string> kValueFlags = {"--listen",
                                               "--notify-file",
                                               "--webhook-url",
                                               "--webhook-secret",
-                                              "--log-requests"};
+                                              "--log-requests",
+                                              "--confirm-within-minutes"};
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
   Args a;
@@ -163,6 +166,11 @@ int serve(const Args& a) {
     const auto& v = a.values.at("--log-requests");
     if (v != "on" && v != "off") return fail("--log-requests takes on or off");
     api_options.log_requests = v == "on";
+  }
+  if (a.values.count("--confirm-within-minutes")) {
+    auto n = parse_count(a.values.at("--confirm-within-minutes"), 0, 7 * 24 * 60);
+    if (!n) return fail("--confirm-within-minutes takes 0..10080");
+    api_options.confirm_within_ms = static_cast<UnixMillis>(*n) * 60'000;
   }
   if (a.values.count("--public-rate")) {
     auto n = parse_count(a.values.at("--public-rate"), 0, 100'000'000);

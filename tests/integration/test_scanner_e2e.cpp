@@ -297,13 +297,8 @@ TEST_CASE("scanner e2e: an unknown or revoked token keeps the scans queued with 
   CHECK(contains(bad.err, "does not accept this device token"));
   CHECK(status_json(dir, outbox)["pending"] == 2);
 
-  // A real device token, when the server issues them: enroll, revoke, scan.
+  // A real device token: enroll (the scanner makes its key), scan (signed), revoke, scan.
   const std::string admin = session.token("clerk1");
-  auto probe = session.client.post("/api/v1/devices", json{{"name", "probe"}}, admin);
-  if (probe.status != 201) {
-    MESSAGE("POST /api/v1/devices answered " << probe.status << ": device enrolment not testable on this server yet");
-    return;
-  }
   TempDir enrolled;
   const auto device_outbox = enrolled.file("outbox.db");
   auto enroll = scanner(
@@ -318,6 +313,11 @@ TEST_CASE("scanner e2e: an unknown or revoked token keeps the scans queued with 
   auto ok = scanner({"scan", "--code", "EMA", "--stdin", "--outbox", device_outbox}, enrolled, items[0] + "\n");
   INFO(ok.out << ok.err);
   CHECK(contains(ok.out, "đã ghi nhận"));
+  // The server checked the device's signature and kept it with the event.
+  auto recorded = session.item("clerk1", items[0]);
+  REQUIRE(recorded.status == 200);
+  CHECK(recorded.json()["events"][0]["device_seq"] == 1);
+  CHECK(recorded.json()["events"][0].contains("signed_by_device"));
   std::string device_id;
   {
     SQLite::Database db(device_outbox, SQLite::OPEN_READONLY);
