@@ -96,6 +96,10 @@ const std::string& ApiSession::token(const std::string& username) {
   return found->second;
 }
 
+const std::string& ApiSession::login_as(const std::string& username, const std::string& password) {
+  return tokens_[username] = login(client, username, password);
+}
+
 HttpResult ApiSession::create_dossier(const std::string& user, const nlohmann::json& body) {
   return client.post("/api/v1/dossiers", body, token(user));
 }

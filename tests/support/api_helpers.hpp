@@ -70,6 +70,8 @@ class ApiSession {
   explicit ApiSession(const TestServer& server) : client(server.host(), server.port()) {}
   // Token of a demo user (logs in the first time).
   const std::string& token(const std::string& username);
+  // Logs in a user who is not a demo one; token(username) returns it afterwards.
+  const std::string& login_as(const std::string& username, const std::string& password);
 
   // POST /api/v1/dossiers as `user`; returns the answer (status checked by the caller).
   HttpResult create_dossier(const std::string& user, const nlohmann::json& body);
