@@ -521,7 +521,7 @@ void add_custody_routes(Router& router, RouteContext& context) {
       row.receiver = site_name(ctx->storage, bag.destination_site);
       const auto outcome = i.outcome.value_or("");
       row.result = outcome == "received"  ? "Đã nhận"
-                   : outcome == "damaged" ? "Nhận, có hư hỏng"
+                   : outcome == "damaged" ? "Hư hỏng"
                    : outcome == "missing" ? "THIẾU"
                    : outcome == "extra"   ? "THỪA"
                                           : "Chưa kiểm";

@@ -33,6 +33,20 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     if (actor.device_id) throw forbidden("A device token cannot enrol other devices: log in as a person.");
     const auto body = parse_json_body(req);
     if (!body.is_object()) throw bad_request("The JSON body must be an object.", "malformed_request");
+    // Who first, then what: a caller who may not enrol learns nothing from the body's checks.
+    std::string for_user;
+    if (auto u = body.find("username"); u != body.end() && !u->is_null()) {
+      if (!u->is_string()) throw bad_request("The field \"username\" must be a string.", "wrong_type");
+      if (u->get<std::string>() != actor.username) for_user = u->get<std::string>();
+    }
+    std::int64_t user_id = actor.user_id;
+    if (!for_user.empty()) {
+      ctx.require(actor, AccessRequest{Action::manage_devices}, "device for " + for_user);
+    } else if (actor.role != Role::clerk && actor.role != Role::office_staff) {
+      ctx.audit(
+          audit_entry(actor, "denied", "device", "denied", "enrol_device: devices are for clerks and office staff"));
+      throw forbidden("Devices are for clerks and office staff.");
+    }
     auto name_it = body.find("name");
     if (name_it == body.end() || name_it->is_null()) {
       throw unprocessable("missing_field", "The field \"name\" is required (e.g. \"Máy quét quầy 1\").");
@@ -52,17 +66,13 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     if (!key_it->is_string()) throw bad_request("The field \"public_key\" must be a string.", "wrong_type");
     const auto public_key = signing::base64_decode_fixed<32>(key_it->get<std::string>());
     if (!public_key) throw unprocessable("bad_public_key", "public_key must be 32 bytes in base64.");
-    std::int64_t user_id = actor.user_id;
-    if (auto u = body.find("username"); u != body.end() && !u->is_null() && u->get<std::string>() != actor.username) {
-      ctx.require(actor, AccessRequest{Action::manage_devices}, "device for " + u->get<std::string>());
-      auto login = ctx.storage.find_login(u->get<std::string>());
-      if (!login) throw unprocessable("unknown_user", "There is no user " + u->get<std::string>() + ".");
+    if (!for_user.empty()) {
+      auto login = ctx.storage.find_login(for_user);
+      if (!login) throw unprocessable("unknown_user", "There is no user " + for_user + ".");
       if (login->user.role != Role::clerk && login->user.role != Role::office_staff) {
         throw unprocessable("wrong_role", "Devices are for clerks and office staff.");
       }
       user_id = login->user.id;
-    } else if (actor.role != Role::clerk && actor.role != Role::office_staff) {
-      throw forbidden("Devices are for clerks and office staff.");
     }
     ctx.audit(audit_entry(actor, "device_enrolled", name, "ok", ""));
     ctx.storage.create_device(user_id, name, public_key, [reply](Outcome<DeviceIssued> r) {

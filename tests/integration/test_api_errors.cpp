@@ -96,7 +96,7 @@ TEST_CASE("400 for a body that is not JSON or has wrong types") {
   CHECK(view.json()["events"].empty());
 }
 
-TEST_CASE("401 without a valid bearer token; invalid_credentials for a bad login") {
+TEST_CASE("401 without a valid bearer token — invalid_credentials for a bad login") {
   ApiSession session(shared_demo_server());
   auto body = dossier_body(unique_applicant());
   check_error(session.client.post(kDossiers, body), 401, "unauthorized");

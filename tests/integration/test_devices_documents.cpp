@@ -1,6 +1,7 @@
 // Scanner device tokens (issued, used, revoked), device clock offsets, and the papers and fees recorded at
 // pickup for the citizen's receipt.
 #include "itest_common.hpp"
+#include "signing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -45,15 +46,22 @@ TEST_CASE("a device token records scans as its user until it is revoked") {
   check_error(session.client.post("/api/v1/devices/999999/revoke", json::object(), session.token("clerk1")), 404);
 }
 
-TEST_CASE("devices are for clerks and office staff; bad enrolment input is refused") {
+TEST_CASE("devices are for clerks and office staff — bad enrolment input is refused") {
   ApiSession session(shared_demo_server());
   check_error(session.client.post("/api/v1/devices", json{{"name", "x"}}, session.token("supervisor1")), 403);
   check_error(session.client.post("/api/v1/devices", json::object(), session.token("clerk1")), 422, "missing_field");
   check_error(session.client.post("/api/v1/devices", json{{"name", 5}}, session.token("clerk1")), 400);
   check_error(session.client.post("/api/v1/devices", json{{"name", "x"}}), 401);
   // An admin enrols one for a clerk.
-  auto answer = session.client.post("/api/v1/devices", json{{"name", "Máy quét 2"}, {"username", "clerk2"}},
-                                    session.token("admin"));
+  check_error(session.client.post("/api/v1/devices", json{{"name", "x"}, {"public_key", "bm90IGEga2V5"}},
+                                  session.token("clerk1")),
+              422, "bad_public_key");
+  check_error(session.client.post("/api/v1/devices", json{{"name", "x"}, {"username", 7}}, session.token("admin")),
+              400);
+  const auto key = dpost::signing::base64_encode(dpost::signing::generate_key_pair().public_key);
+  auto answer =
+      session.client.post("/api/v1/devices", json{{"name", "Máy quét 2"}, {"username", "clerk2"}, {"public_key", key}},
+                          session.token("admin"));
   INFO(describe(answer));
   REQUIRE(answer.status == 201);
   CHECK(answer.json()["device"]["site"] == std::string(kPostOffice2));

@@ -1,6 +1,7 @@
 // Labels and receipts over the real HTTP API: formats and headers, the symbols decode to the item id and its
 // tracking link, what the envelope must not show, who may print, and the 4xx answers for bad input.
 #include "itest_common.hpp"
+#include "pdf_text.hpp"
 
 #include "item_id.hpp"
 #include "raster.hpp"
@@ -49,23 +50,6 @@ Symbols decode_png(const std::string& png) {
     if (r.isValid()) (r.format() == ZXing::BarcodeFormat::Code128 ? out.code128 : out.qr).push_back(r.text());
   }
   return out;
-}
-
-std::string pdf_to_text(const std::string& pdf) {
-  std::random_device random;
-  const auto base = std::filesystem::temp_directory_path() / ("dpost-itest-label-" + std::to_string(random()));
-  std::ofstream(base.string() + ".pdf", std::ios::binary) << pdf;
-  const auto command = "pdftotext -enc UTF-8 '" + base.string() + ".pdf' '" + base.string() + ".txt'";
-  std::string text;
-  if (std::system(command.c_str()) == 0) {
-    std::ifstream in(base.string() + ".txt", std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    text = s.str();
-  }
-  std::filesystem::remove(base.string() + ".pdf");
-  std::filesystem::remove(base.string() + ".txt");
-  return text;
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ HttpResult try_login(HttpClient& client, const std::string& user, const std::str
 
 }  // namespace
 
-TEST_CASE("login: five failures lock the account with 429 and Retry-After; others can still log in") {
+TEST_CASE("login: five failures lock the account with 429 and Retry-After — others can still log in") {
   TestServer server({"--demo"});
   HttpClient client(server.host(), server.port());
   for (int i = 0; i < 5; ++i) check_error(try_login(client, "clerk2", "wrong"), 401, "invalid_credentials");

@@ -50,7 +50,7 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("ops: /metrics counts requests by route pattern; the access log has one clean JSON line per request") {
+TEST_CASE("ops: /metrics counts requests by route pattern — the access log has one clean JSON line per request") {
   // Its own server: the counts below are exact.
   TestServer server({"--demo"});
   ApiSession session(server);

@@ -20,7 +20,7 @@ void tamper(const std::string& db_path, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("verify: an intact history passes; edits, deletions and swaps made in the file are found") {
+TEST_CASE("verify: an intact history passes — edits, deletions and swaps made in the file are found") {
   TestServer server({"--demo"});
   std::string backup;
   {
