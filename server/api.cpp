@@ -501,14 +501,19 @@ struct Api::Impl {
     const auto token = header.substr(kBearer.size());
     auto actor = storage.find_session(token, now_millis());
     if (!actor) {
-      if (storage.is_revoked_device(token)) {
+      if (auto device = storage.revoked_device(token)) {
         AuditEntry e;
         e.at = now_millis();
         e.address = req.remote_address;
+        e.username = device->username;
+        e.site = device->site;
+        e.device_id = device->id;
         e.action = "device_revoked";
+        e.target = "device " + std::to_string(device->id);
+        e.target_site = device->site;
         e.outcome = "denied";
         e.detail = "a revoked device token was used";
-        audit(std::move(e));
+        audit_durably(std::move(e));
         throw ApiError(401, "device_revoked",
                        "This device's token was revoked: queued scans stay on the device; ask for a new token.");
       }
@@ -524,12 +529,22 @@ struct Api::Impl {
     });
   }
 
+  // Refusals are on record before the caller hears of them: handlers run on the worker pool, and the writer
+  // thread that commits the entry needs nothing from it, so waiting here is safe (and denials are rare).
+  void audit_durably(AuditEntry entry) {
+    try {
+      await_write<bool>([&](Done<bool> done) { storage.append_audit(std::move(entry), std::move(done)); });
+    } catch (const std::exception&) {
+      fprintf(stderr, "audit: an entry could not be written\n");
+    }
+  }
+
   void require(const Actor& a, const AccessRequest& r, const std::string& target) {
     const auto decision = authorize(a, r);
     if (decision.allowed) return;
     auto entry = audit_entry(a, "denied", target, "denied", std::string(to_string(r.action)) + ": " + decision.reason);
     entry.target_site = r.item ? r.item->office : r.site;
-    audit(std::move(entry));
+    audit_durably(std::move(entry));
     throw forbidden(decision.reason);
   }
 

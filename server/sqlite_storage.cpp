@@ -312,12 +312,13 @@ class SqliteStorage final : public Storage {
     return a;
   }
 
-  bool is_revoked_device(std::string_view token) override {
+  std::optional<Device> revoked_device(std::string_view token) override {
     const auto hash = sha256(token);
     auto conn = lease();
-    Query q(*conn, "SELECT 1 FROM devices WHERE token_hash = ? AND revoked_at IS NOT NULL");
+    Query q(*conn, "SELECT id FROM devices WHERE token_hash = ? AND revoked_at IS NOT NULL");
     q->bind(1, hash.data(), static_cast<int>(hash.size()));
-    return q->executeStep();
+    if (!q->executeStep()) return std::nullopt;
+    return load_device(*conn, q->getColumn(0).getInt64());
   }
 
   std::vector<Device> list_devices() override {

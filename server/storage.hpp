@@ -400,8 +400,8 @@ class Storage {
   virtual std::optional<PublicItemView> track_token(std::string_view token) = 0;
   virtual std::optional<DossierInfo> find_dossier(std::int64_t id) = 0;
   virtual std::vector<Device> list_devices() = 0;
-  // True for the token of a device that was revoked (so the caller can say so instead of a bare 401).
-  virtual bool is_revoked_device(std::string_view token) = 0;
+  // The device whose revoked token this is (so the caller can say so instead of a bare 401, and log which).
+  virtual std::optional<Device> revoked_device(std::string_view token) = 0;
   // The routes of every item of a dossier (for the rules about who may read it).
   virtual std::vector<std::string> dossier_routes(std::int64_t dossier_id) = 0;
   virtual std::optional<std::int64_t> dossier_of_item(const ItemId& id) = 0;
