@@ -843,7 +843,9 @@ struct Api::Impl {
     const auto facts = facts_of(*d, storage.dossier_routes(d->id));
     const auto target = "dossier " + std::to_string(d->id);
     require(a, AccessRequest{Action::read_item, &facts}, target);
-    disclose(a, target, d->office, reply, [d = std::move(*d), a] { return json_response(200, dossier_json(d, a)); });
+    auto site = d->office;  // before the lambda moves the dossier (argument order is unspecified)
+    disclose(a, target, std::move(site), reply,
+             [d = std::move(*d), a] { return json_response(200, dossier_json(d, a)); });
   }
 
   void create_result(HttpRequest& req, Reply reply) {
@@ -956,7 +958,9 @@ struct Api::Impl {
     if (!v) throw not_found("There is no item " + id.str() + ".", "unknown_item");
     const auto facts = facts_of(*v);
     require(a, AccessRequest{Action::read_item, &facts}, id.str());
-    disclose(a, id.str(), v->dossier.office, reply, [v = std::move(*v), a, base = options.public_base_url] {
+    // The site is copied first: the lambda below moves the view, and argument order is unspecified.
+    auto site = v->dossier.office;
+    disclose(a, id.str(), std::move(site), reply, [v = std::move(*v), a, base = options.public_base_url] {
       return json_response(200, item_json(v, a, base));
     });
   }
