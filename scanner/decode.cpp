@@ -199,14 +199,12 @@ GrayImage normalize_local(const GrayImage& image) {
 }
 
 // The region around a QR code, sampled from the full-resolution photo turned so that the QR code (and so the
-// label and its Code 128) is upright, and enlarged 2x where a Code 128 module would be under ~2 px. One pass
+// label and its Code 128) is upright, enlarged `zoom` times (more samples per narrow bar). One pass
 // of fixed-point bilinear sampling: cutting, turning and enlarging as separate copies cost 10x the ZXing read.
-GrayImage label_region(const GrayImage& photo, const QrSighting& qr) {
+GrayImage label_region(const GrayImage& photo, const QrSighting& qr, double zoom) {
   // From the QR's centre our label reaches 3.6 QR sides up to the far end of its Code 128 (100 x 150 mm
   // label, 30 mm QR bottom right, Code 128 at the top); 4.5 leaves room for perspective.
   const double radius = qr.side * 4.5;
-  // Our label's QR has ~33 modules; a QR side under ~150 px means a Code 128 module under ~2 px.
-  const double zoom = qr.side < 150 ? 2.0 : 1.0;
   const int size = std::min(4000, static_cast<int>(2 * radius * zoom));
   GrayImage region(size, size, 255);
   if (size <= 0) return region;
@@ -295,17 +293,22 @@ DecodedLabels decode_labels(const GrayImage& photo, const DecodeOptions& options
     for (; qrs_done < found.qrs().size(); ++qrs_done) {
       if (found.label_read(qrs_done)) continue;
       const QrSighting qr = found.qrs()[qrs_done];  // a copy: add() may grow the vector
-      const GrayImage region = label_region(photo, qr);
-      const std::size_t before = found.id_count();
-      found.add(read(region, region_hints), kRegionFrame, false);
-      if (found.complete()) return true;
-      if (found.id_count() == before) {
+      // At the photo's own resolution first; enlarged 2x (more samples per bar) when that reads nothing and the
+      // label is small.
+      for (const double zoom : {1.0, 2.0}) {
+        if (zoom > 1 && qr.side >= 150) break;
+        const GrayImage region = label_region(photo, qr, zoom);
+        const std::size_t before = found.id_count();
+        found.add(read(region, region_hints), kRegionFrame, false);
+        if (found.complete()) return true;
+        if (found.id_count() > before) break;
         // The region is stretched to the QR's own black and white, so a fixed mid-grey threshold is sound, and
         // it keeps narrow bars that JPEG ringing blurs for the local-average binarizer.
         auto fixed = region_hints;
         fixed.setBinarizer(ZXing::Binarizer::FixedThreshold);
         found.add(read(region, fixed), kRegionFrame, false);
         if (found.complete()) return true;
+        if (found.id_count() > before) break;
       }
     }
     return false;
@@ -322,7 +325,10 @@ DecodedLabels decode_labels(const GrayImage& photo, const DecodeOptions& options
   auto qr_hints = hints;
   qr_hints.setFormats(ZXing::BarcodeFormat::QRCode);
   qr_hints.setTryHarder(true);
-  if (detail_index != work_index) read_level(detail_index, 0, hints);
+  // The QR codes come from the tryHarder QR pass below; here only the Code 128s the first look was too coarse for.
+  auto linear_hints = hints;
+  linear_hints.setFormats(ZXing::BarcodeFormat::Code128);
+  if (detail_index != work_index) read_level(detail_index, 0, linear_hints);
   read_level(detail_index, 0, qr_hints);
   if (found.qrs().empty() && detail_index > 0) read_level(0, 0, qr_hints);  // small labels in a large photo
   if (found.qrs().empty()) {
