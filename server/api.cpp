@@ -457,7 +457,8 @@ struct Api::Impl {
                 [this](const HttpRequest& r) { return authenticate(r); },
                 [this](const HttpRequest& r) { check_public_rate(r); },
                 [this](const Actor& a, const AccessRequest& r, const std::string& target) { require(a, r, target); },
-                [this](AuditEntry e) { audit(std::move(e)); },
+                // Route files audit denials and device changes: rare, and on record before the answer.
+                [this](AuditEntry e) { audit_durably(std::move(e)); },
                 [this](const Actor& a, std::string target, std::string site, Reply reply,
                        std::function<HttpResponse()> make) {
                   disclose(a, std::move(target), std::move(site), std::move(reply), std::move(make));

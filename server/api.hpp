@@ -30,7 +30,7 @@ struct RouteContext {
   std::function<void(const HttpRequest&)> check_public_rate;  // throws ApiError 429 with Retry-After
   // The one gate (authorize.hpp): refuses with 403 and writes the refusal to the audit log, naming `target`.
   std::function<void(const Actor&, const AccessRequest&, const std::string& target)> require;
-  // Appends to the security audit log without waiting (logins, refusals).
+  // Appends to the security audit log and waits until it is written (refusals, device changes).
   std::function<void(AuditEntry)> audit;
   // A staff read of a citizen's personal data: logged first, and only once the log line is durable is the
   // answer made and sent (no log, no data: 503 when the log cannot be written).

@@ -1651,6 +1651,10 @@ class SqliteStorage final : public Storage {
             db.exec("ROLLBACK TO job");
             db.exec("RELEASE job");
           }
+          // Refusals stay on record even when the job that found them is taken back (a bag dispatch refused
+          // as a whole): written after the job's savepoint, committed with the group.
+          for (const auto& entry : refusal_audits_) insert_audit(*writer_, entry);
+          refusal_audits_.clear();
         }
         const bool signed_checkpoint = maybe_checkpoint(false);
         db.exec("COMMIT");
@@ -1804,7 +1808,7 @@ class SqliteStorage final : public Storage {
                                                 item->office, item->route})) {
         auto entry = audit_of(actor, "denied", id.str(), "denied", "manage_bag: " + *why);
         entry.target_site = item->office;
-        insert_audit(c, entry);
+        refusal_audit(entry);
         throw forbidden(*why);
       }
     }
@@ -1991,6 +1995,9 @@ class SqliteStorage final : public Storage {
   }
 
   // Written by the writer inside the job's transaction: a refusal is on record exactly when it was answered.
+  // A refusal found inside a write job: written once the job ends, whether it commits or is taken back.
+  void refusal_audit(AuditEntry entry) { refusal_audits_.push_back(std::move(entry)); }
+
   static void insert_audit(Conn& c, const AuditEntry& a) {
     Query q(c,
             "INSERT INTO audit_log (at, user_id, username, role, site, device_id, address, action, target, "
@@ -2096,7 +2103,7 @@ class SqliteStorage final : public Storage {
 
     std::string device_signature;
     if (auto refusal = check_device_signature(c, actor, scan, device_signature)) {
-      insert_audit(c, audit_of(actor, "device_signature", scan.item_id.str(), "denied",
+      refusal_audit(audit_of(actor, "device_signature", scan.item_id.str(), "denied",
                                refusal->first + ": " + refusal->second + " (event " + scan.event_id + ")"));
       return refuse(ScanStatus::forbidden, refusal->first, refusal->second);
     }
@@ -2132,7 +2139,7 @@ class SqliteStorage final : public Storage {
         auto entry = audit_of(actor, "denied", item->item_id, "denied",
                               "record_event " + std::string(to_string(scan.code)) + " at " + scan.site + ": " + *why);
         entry.target_site = item->office;
-        insert_audit(c, entry);
+        refusal_audit(entry);
         return refuse(ScanStatus::forbidden, "forbidden", *why);
       }
     }
@@ -2485,6 +2492,7 @@ class SqliteStorage final : public Storage {
   bool closing_ = false;
   NotificationConfig notify_config_;  // guarded by mutex_
   bool queued_in_group_ = false;      // writer thread only: this group queued notifications
+  std::vector<AuditEntry> refusal_audits_;  // writer thread only: the current job's refusals, kept on rollback
   LedgerKey ledger_key_;
   bool unsigned_leaves_ = false;  // writer thread only: events appended since the last signed checkpoint
   UnixMillis last_checkpoint_at_ = 0;
