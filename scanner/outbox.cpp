@@ -3,9 +3,16 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <stdexcept>
 
 namespace dpost::scanner {
 
@@ -54,9 +61,17 @@ OutboxEvent row(SQLite::Statement& q) {
   return e;
 }
 
+// The outbox holds the device token and the device's signing key: only its owner may read it. The file is
+// created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the database's mode), and an older
+// outbox with wider rights is narrowed.
 SQLite::Database open(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot open the outbox " + path + ": " + std::strerror(errno));
+  const bool narrowed = ::fchmod(fd, 0600) == 0;
+  ::close(fd);
+  if (!narrowed) throw std::runtime_error("cannot make the outbox " + path + " private: " + std::strerror(errno));
   return SQLite::Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
 }
 

@@ -94,3 +94,25 @@ TEST_CASE("scanner sync: server URLs, backoff and event ids") {
   }
   CHECK(ids.size() == 100);
 }
+
+TEST_CASE("scanner outbox: the file holding the token and signing key is readable by its owner only") {
+  TempOutbox temp;
+  namespace fs = std::filesystem;
+  {
+    dpost::scanner::Outbox outbox(temp.path());
+    outbox.set_config("signing_key", "secret");
+    outbox.add("e1", "EH000000014VN", "EMA", R"({"event_id":"e1"})");
+  }
+  for (const auto* suffix : {"", "-wal"}) {
+    const fs::path file = temp.path() + suffix;
+    if (!fs::exists(file)) continue;
+    const auto perms = fs::status(file).permissions();
+    CHECK_MESSAGE((perms & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none, file.string());
+  }
+  // An outbox left world-readable by an older version is narrowed when it is opened.
+  fs::permissions(temp.path(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                   fs::perms::others_read);
+  dpost::scanner::Outbox reopened(temp.path());
+  CHECK((fs::status(temp.path()).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  CHECK(reopened.config("signing_key") == std::optional<std::string>("secret"));
+}
