@@ -110,8 +110,8 @@ TEST_CASE("scanner outbox: the file holding the token and signing key is readabl
     CHECK_MESSAGE((perms & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none, file.string());
   }
   // An outbox left world-readable by an older version is narrowed when it is opened.
-  fs::permissions(temp.path(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                   fs::perms::others_read);
+  fs::permissions(temp.path(),
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
   dpost::scanner::Outbox reopened(temp.path());
   CHECK((fs::status(temp.path()).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
   CHECK(reopened.config("signing_key") == std::optional<std::string>("secret"));
