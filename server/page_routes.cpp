@@ -229,6 +229,14 @@ void add_page_routes(Router& router, RouteContext& ctx) {
   router.add(
       "GET", "/desk", [](HttpRequest&, Reply reply) { reply(staff_page(*find_web_file("desk.html"))); },
       Exec::inline_io);
+  // The post office clerk's page (phone or laptop): the scan flow with the event chooser, label printing.
+  router.add(
+      "GET", "/clerk", [](HttpRequest&, Reply reply) { reply(staff_page(*find_web_file("clerk.html"))); },
+      Exec::inline_io);
+  // The supervisor's page: counts by state, what waits too long, on-time rates, CSV export.
+  router.add(
+      "GET", "/supervisor", [](HttpRequest&, Reply reply) { reply(staff_page(*find_web_file("supervisor.html"))); },
+      Exec::inline_io);
   router.add(
       "GET", "/assets/{name}",
       [](HttpRequest& req, Reply reply) {
