@@ -452,9 +452,7 @@ struct Api::Impl {
         options(std::move(o)),
         pool(options.workers),
         limiter(options.public_rate_per_minute),
-        context{storage,
-                options,
-                [this](const HttpRequest& r) { return authenticate(r); },
+        context{storage, options, [this](const HttpRequest& r) { return authenticate(r); },
                 [this](const HttpRequest& r) { check_public_rate(r); },
                 [this](const Actor& a, const AccessRequest& r, const std::string& target) { require(a, r, target); },
                 // Route files audit denials and device changes: rare, and on record before the answer.
@@ -462,6 +460,9 @@ struct Api::Impl {
                 [this](const Actor& a, std::string target, std::string site, Reply reply,
                        std::function<HttpResponse()> make) {
                   disclose(a, std::move(target), std::move(site), std::move(reply), std::move(make));
+                },
+                [this](const std::string& item_id, const std::string& code) {
+                  return lookup_codes.accept(item_id, code, storage);
                 }} {
     add_routes();
     add_custody_routes(router, context);
@@ -961,9 +962,22 @@ struct Api::Impl {
     require(a, AccessRequest{Action::read_item, &facts}, id.str());
     // The site is copied first: the lambda below moves the view, and argument order is unspecified.
     auto site = v->dossier.office;
-    disclose(a, id.str(), std::move(site), reply, [v = std::move(*v), a, base = options.public_base_url] {
-      return json_response(200, item_json(v, a, base));
-    });
+    auto requests = storage.citizen_requests(id);
+    disclose(a, id.str(), std::move(site), reply,
+             [v = std::move(*v), a, base = options.public_base_url, requests = std::move(requests)] {
+               auto j = item_json(v, a, base);
+               // What the citizen asked from the tracking page: a new delivery attempt, a rating.
+               json asked = json::array();
+               for (const auto& r : requests) {
+                 json one = {{"kind", r.kind}, {"after_event", r.after_event}, {"at", format_rfc3339(r.created_at)}};
+                 one["rating"] = r.rating ? json(*r.rating) : json(nullptr);
+                 one["comment"] = r.comment ? json(*r.comment) : json(nullptr);
+                 one["preferred_date"] = r.preferred_date ? json(*r.preferred_date) : json(nullptr);
+                 asked.push_back(std::move(one));
+               }
+               j["citizen_requests"] = std::move(asked);
+               return json_response(200, j);
+             });
   }
 
   void track(HttpRequest& req, const Reply& reply) {

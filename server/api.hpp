@@ -37,6 +37,9 @@ struct RouteContext {
   std::function<void(const Actor&, std::string target, std::string target_site, Reply reply,
                      std::function<HttpResponse()> make)>
       disclose;
+  // The second factor printed on the receipt (6 digits) for one item; false for a wrong code, and for every code
+  // while the item is locked after too many wrong ones.
+  std::function<bool(const std::string& item_id, const std::string& code)> accept_lookup_code;
 };
 AuditEntry audit_entry(const Actor& actor, std::string action, std::string target, std::string outcome,
                        std::string detail);

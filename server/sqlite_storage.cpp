@@ -38,8 +38,7 @@ constexpr std::size_t kTrackingTokenBytes = 16;          // 128 random bits in t
 constexpr std::size_t kSessionTokenBytes = 32;
 constexpr std::size_t kLookupCodeDigits = 6;
 // What public tracking says of a procedure whose field (lĩnh vực) was not given.
-constexpr std::string_view kDefaultProcedureCategory =
-    "Thủ tục hành chính";  // the second factor printed on the receipt
+constexpr std::string_view kDefaultProcedureCategory = "Thủ tục hành chính";
 
 std::string_view service_indicator(ItemKind kind) {
   // VNPost gives public-administration (HCC) items E + letter indicators (reference/domain-research.md 1.7).
@@ -744,6 +743,97 @@ class SqliteStorage final : public Storage {
     q->bind(1, id.str());
     if (!q->executeStep()) return std::nullopt;
     return q->getColumn(0).getInt64();
+  }
+
+  std::optional<std::int64_t> dossier_by_code(std::string_view dossier_code) override {
+    auto conn = lease();
+    Query q(*conn, "SELECT id FROM dossiers WHERE dossier_code = ?");
+    q->bind(1, std::string(dossier_code));
+    if (!q->executeStep()) return std::nullopt;
+    return q->getColumn(0).getInt64();
+  }
+
+  std::vector<CitizenRequest> citizen_requests(const ItemId& id) override {
+    auto conn = lease();
+    Query q(*conn,
+            "SELECT r.kind, r.after_event, r.rating, r.comment, r.preferred_date, r.created_at FROM citizen_requests r "
+            "JOIN items i ON i.id = r.item_id WHERE i.item_id = ? ORDER BY r.id");
+    q->bind(1, id.str());
+    std::vector<CitizenRequest> out;
+    while (q->executeStep()) {
+      CitizenRequest r;
+      r.item_id = id.str();
+      r.kind = q->getColumn(0).getString();
+      r.after_event = q->getColumn(1).getString();
+      if (!q->getColumn(2).isNull()) r.rating = q->getColumn(2).getInt();
+      if (!q->getColumn(3).isNull()) r.comment = q->getColumn(3).getString();
+      if (!q->getColumn(4).isNull()) r.preferred_date = q->getColumn(4).getString();
+      r.created_at = q->getColumn(5).getInt64();
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  void add_citizen_request(CitizenRequest request, Done<CitizenRequest> done) override {
+    submit<CitizenRequest>(
+        [request = std::move(request)](Conn& c) mutable {
+          auto item = load_item_row(c, request.item_id);
+          if (!item) throw not_found("There is no item " + request.item_id + ".", "unknown_item");
+          std::string last_event;
+          std::string last_code;
+          {
+            Query q(c,
+                    "SELECT event_id, code FROM events WHERE item_id = ? ORDER BY occurred_at DESC, id DESC LIMIT 1");
+            q->bind(1, item->id);
+            if (q->executeStep()) {
+              last_event = q->getColumn(0).getString();
+              last_code = q->getColumn(1).getString();
+            }
+          }
+          const bool redelivery = request.kind == "redelivery";
+          const bool allowed =
+              redelivery ? item->state == ItemState::attempt_failed && last_code == "EMH"
+                         : item->kind == ItemKind::result && item->state == ItemState::delivered && last_code == "EMI";
+          if (!allowed) {
+            throw conflict("not_now", redelivery ? "A new delivery can be asked for after a failed attempt."
+                                                 : "A rating can be given once the result was delivered to you.");
+          }
+          request.after_event = last_event;
+          request.created_at = now_millis();
+          Query q(c,
+                  "INSERT INTO citizen_requests (item_id, kind, after_event, rating, comment, preferred_date, "
+                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+          q->bind(1, item->id);
+          q->bind(2, request.kind);
+          q->bind(3, request.after_event);
+          if (request.rating) {
+            q->bind(4, *request.rating);
+          } else {
+            q->bind(4);
+          }
+          if (request.comment) {
+            q->bind(5, *request.comment);
+          } else {
+            q->bind(5);
+          }
+          if (request.preferred_date) {
+            q->bind(6, *request.preferred_date);
+          } else {
+            q->bind(6);
+          }
+          q->bind(7, static_cast<std::int64_t>(request.created_at));
+          try {
+            q->exec();
+          } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() == SQLITE_CONSTRAINT) {
+              throw conflict("already_asked",
+                             redelivery ? "A new delivery was already asked for." : "You already rated this delivery.");
+            }
+            throw;
+          }
+          return request;
+        },
+        std::move(done));
   }
 
   void set_user_scope(std::string username, std::vector<std::string> sites, Done<User> done) override {
@@ -2104,7 +2194,7 @@ class SqliteStorage final : public Storage {
     std::string device_signature;
     if (auto refusal = check_device_signature(c, actor, scan, device_signature)) {
       refusal_audit(audit_of(actor, "device_signature", scan.item_id.str(), "denied",
-                               refusal->first + ": " + refusal->second + " (event " + scan.event_id + ")"));
+                             refusal->first + ": " + refusal->second + " (event " + scan.event_id + ")"));
       return refuse(ScanStatus::forbidden, refusal->first, refusal->second);
     }
 
@@ -2490,8 +2580,8 @@ class SqliteStorage final : public Storage {
   std::condition_variable cv_;
   std::deque<WriteJob> queue_;
   bool closing_ = false;
-  NotificationConfig notify_config_;  // guarded by mutex_
-  bool queued_in_group_ = false;      // writer thread only: this group queued notifications
+  NotificationConfig notify_config_;        // guarded by mutex_
+  bool queued_in_group_ = false;            // writer thread only: this group queued notifications
   std::vector<AuditEntry> refusal_audits_;  // writer thread only: the current job's refusals, kept on rollback
   LedgerKey ledger_key_;
   bool unsigned_leaves_ = false;  // writer thread only: events appended since the last signed checkpoint

@@ -323,6 +323,18 @@ struct BagItem {
   std::string procedure_name;
   std::optional<std::string> due_date;
 };
+// What a citizen asked from the tracking page (schema 0005): a new delivery attempt after a failed one, or a
+// rating of a delivered result. `after_event` is the event it answers (EMH, EMI), set by the storage.
+struct CitizenRequest {
+  std::string item_id;
+  std::string kind;  // "redelivery" or "rating"
+  std::string after_event;
+  std::optional<int> rating;
+  std::optional<std::string> comment;
+  std::optional<std::string> preferred_date;  // YYYY-MM-DD, redelivery only
+  UnixMillis created_at = 0;
+};
+
 struct BagView {
   std::string bag_id;
   std::string origin_site;
@@ -405,6 +417,12 @@ class Storage {
   // The routes of every item of a dossier (for the rules about who may read it).
   virtual std::vector<std::string> dossier_routes(std::int64_t dossier_id) = 0;
   virtual std::optional<std::int64_t> dossier_of_item(const ItemId& id) = 0;
+  // The dossier with this one-stop dossier code (mã hồ sơ, printed on the receipt).
+  virtual std::optional<std::int64_t> dossier_by_code(std::string_view dossier_code) = 0;
+  virtual std::vector<CitizenRequest> citizen_requests(const ItemId& id) = 0;
+  // A redelivery request needs the item's last event to be a failed attempt (state attempt_failed); a rating, a
+  // result delivered to the citizen. 409 `not_now` otherwise, `already_asked` for a second one; 404 unknown item.
+  virtual void add_citizen_request(CitizenRequest request, Done<CitizenRequest> done) = 0;
 
   // --- audit log
   // Appends one entry; `done` runs when it is durable (readers of personal data wait for it: no log, no data).
