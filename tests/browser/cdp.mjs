@@ -205,3 +205,14 @@ export async function startServer(serverBin) {
     },
   };
 }
+
+// Presses one key like a keyboard on a page from openPage: "Tab", " " (Space), "Enter", "Escape", "ArrowDown";
+// { shift: true } holds Shift (Shift+Tab moves the focus back).
+const KEY_CODES = { Tab: ["Tab", 9, ""], " ": ["Space", 32, " "], Enter: ["Enter", 13, "\r"], Escape: ["Escape", 27, ""],
+  ArrowDown: ["ArrowDown", 40, ""], ArrowUp: ["ArrowUp", 38, ""] };
+export async function pressKey(page, key, { shift = false } = {}) {
+  const [code, keyCode, text] = KEY_CODES[key] || [key, 0, key];
+  const base = { key, code, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode, modifiers: shift ? 8 : 0 };
+  await page.send("Input.dispatchKeyEvent", { type: text ? "keyDown" : "rawKeyDown", ...(text ? { text } : {}), ...base });
+  await page.send("Input.dispatchKeyEvent", { type: "keyUp", ...base });
+}
