@@ -467,6 +467,7 @@ struct Api::Impl {
     add_routes();
     add_custody_routes(router, context);
     add_ledger_routes(router, context);
+    add_report_routes(router, context);
     add_label_routes(router, context);
     add_device_routes(router, context);
     add_page_routes(router, context);

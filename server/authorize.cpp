@@ -220,6 +220,7 @@ AccessDecision authorize(const Actor& a, const AccessRequest& r) {
       return deny("This bag travels between " + r.site + " and " + r.other_site + ", none of them yours.");
     case Action::read_site:
       if (in_scope(a, r.site)) return allow();
+      if (r.site.empty()) return deny("Your role (" + role_name(a) + ") reads no site's records.");
       return deny("Your role (" + role_name(a) + ") may not read the records of " + r.site + ".");
     case Action::read_audit:
       if (a.role == Role::admin) return allow();

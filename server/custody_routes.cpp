@@ -109,24 +109,6 @@ void require_person(const Actor& a) {
   }
 }
 
-// The sites a request looks at: ?site=X (which must be the caller's), or all of the caller's sites.
-std::vector<std::string> requested_sites(RouteContext& ctx, const Actor& a, const HttpRequest& req) {
-  const auto site = req.query_param("site");
-  if (!site.empty()) {
-    ctx.require(a, AccessRequest{Action::read_site, nullptr, site}, "site " + site);
-    return {site};
-  }
-  std::vector<std::string> sites;
-  if (!a.site.empty()) sites.push_back(a.site);
-  if (a.role == Role::supervisor) {
-    for (const auto& s : a.scope) {
-      if (std::find(sites.begin(), sites.end(), s) == sites.end()) sites.push_back(s);
-    }
-  }
-  if (sites.empty()) ctx.require(a, AccessRequest{Action::read_site, nullptr, ""}, "sites");
-  return sites;
-}
-
 BagView load_bag_for(RouteContext& ctx, const Actor& a, const std::string& bag_id) {
   auto bag = ctx.storage.find_bag(bag_id);
   if (!bag) throw not_found("There is no bag " + bag_id + ".", "unknown_bag");
@@ -179,6 +161,23 @@ HandoverSlipRow slip_row(const EventRecord& e, ItemKind kind, const std::optiona
 }
 
 }  // namespace
+
+std::vector<std::string> requested_sites(RouteContext& ctx, const Actor& a, const HttpRequest& req) {
+  const auto site = req.query_param("site");
+  if (!site.empty()) {
+    ctx.require(a, AccessRequest{Action::read_site, nullptr, site}, "site " + site);
+    return {site};
+  }
+  std::vector<std::string> sites;
+  if (!a.site.empty()) sites.push_back(a.site);
+  if (a.role == Role::supervisor) {
+    for (const auto& s : a.scope) {
+      if (std::find(sites.begin(), sites.end(), s) == sites.end()) sites.push_back(s);
+    }
+  }
+  if (sites.empty()) ctx.require(a, AccessRequest{Action::read_site, nullptr, ""}, "sites");
+  return sites;
+}
 
 void add_custody_routes(Router& router, RouteContext& context) {
   RouteContext* ctx = &context;

@@ -774,6 +774,71 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  std::vector<ReportItem> report_items(const std::vector<std::string>& sites, UnixMillis since) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    const auto site_json = nlohmann::json(sites).dump();
+    // The items in scope, once: on a route through one of the sites, or sent from, to or for one of them.
+    static constexpr const char* kScope =
+        "WITH scope(code) AS (SELECT value FROM json_each(?)), "
+        "picked(id) AS ("
+        "  SELECT i.id FROM items i JOIN dossiers d ON d.id = i.dossier_id "
+        "  WHERE (i.last_occurred_at >= ? OR i.created_at >= ? "
+        "         OR i.state NOT IN ('received', 'delivered', 'returned') "
+        "         OR (i.kind = 'dossier' AND i.state = 'delivered')) "
+        "    AND (EXISTS (SELECT 1 FROM item_route r JOIN sites s ON s.id = r.site_id "
+        "                 WHERE r.item_id = i.id AND s.code IN (SELECT code FROM scope)) "
+        "         OR (SELECT code FROM sites WHERE id = d.office_site_id) IN (SELECT code FROM scope) "
+        "         OR (SELECT code FROM sites WHERE id = i.origin_site_id) IN (SELECT code FROM scope) "
+        "         OR (SELECT code FROM sites WHERE id = i.destination_site_id) IN (SELECT code FROM scope)) "
+        "  LIMIT 200000) ";
+    std::vector<ReportItem> out;
+    std::unordered_map<std::int64_t, std::size_t> index;
+    {
+      // Built once: the statement cache is keyed by the text's address.
+      static const std::string kItems =
+          std::string(kScope) +
+          "SELECT i.id, i.item_id, i.kind, i.state, o.code, d.dossier_code, d.due_date, i.created_at "
+          "FROM picked p JOIN items i ON i.id = p.id JOIN dossiers d ON d.id = i.dossier_id "
+          "JOIN sites o ON o.id = d.office_site_id ORDER BY i.id";
+      Query q(*conn, kItems.c_str());
+      q->bind(1, site_json);
+      q->bind(2, static_cast<std::int64_t>(since));
+      q->bind(3, static_cast<std::int64_t>(since));
+      while (q->executeStep()) {
+        ReportItem r;
+        r.item_id = q->getColumn(1).getString();
+        r.kind = parse_or_throw(parse_item_kind(q->getColumn(2).getText()), "kind");
+        r.state = parse_or_throw(parse_item_state(q->getColumn(3).getText()), "state");
+        r.office = q->getColumn(4).getString();
+        r.dossier_code = opt_text(q->getColumn(5));
+        r.due_date = opt_text(q->getColumn(6));
+        r.created_at = q->getColumn(7).getInt64();
+        index.emplace(q->getColumn(0).getInt64(), out.size());
+        out.push_back(std::move(r));
+      }
+    }
+    static const std::string kEvents =
+        std::string(kScope) +
+        "SELECT e.item_id, e.code, s.code, e.occurred_at, COALESCE(e.reason, '') FROM picked p "
+        "JOIN events e ON e.item_id = p.id JOIN sites s ON s.id = e.site_id ORDER BY e.item_id, e.occurred_at, e.id";
+    Query q(*conn, kEvents.c_str());
+    q->bind(1, site_json);
+    q->bind(2, static_cast<std::int64_t>(since));
+    q->bind(3, static_cast<std::int64_t>(since));
+    while (q->executeStep()) {
+      auto it = index.find(q->getColumn(0).getInt64());
+      if (it == index.end()) continue;
+      ReportEvent e;
+      e.code = parse_or_throw(parse_event_code(q->getColumn(1).getText()), "event code");
+      e.site = q->getColumn(2).getString();
+      e.occurred_at = q->getColumn(3).getInt64();
+      e.reason = q->getColumn(4).getString();
+      out[it->second].events.push_back(std::move(e));
+    }
+    return out;
+  }
+
   void add_citizen_request(CitizenRequest request, Done<CitizenRequest> done) override {
     submit<CitizenRequest>(
         [request = std::move(request)](Conn& c) mutable {

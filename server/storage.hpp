@@ -4,6 +4,7 @@
 #include "dossier.hpp"
 #include "item_id.hpp"
 #include "journey.hpp"
+#include "report.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -420,6 +421,9 @@ class Storage {
   // The dossier with this one-stop dossier code (mã hồ sơ, printed on the receipt).
   virtual std::optional<std::int64_t> dossier_by_code(std::string_view dossier_code) = 0;
   virtual std::vector<CitizenRequest> citizen_requests(const ItemId& id) = 0;
+  // Reports (report.hpp): every item that touches one of `sites` (route, office, sender, destination) and is
+  // either still on its way or had an event since `since`, with its events in order of occurrence.
+  virtual std::vector<ReportItem> report_items(const std::vector<std::string>& sites, UnixMillis since) = 0;
   // A redelivery request needs the item's last event to be a failed attempt (state attempt_failed); a rating, a
   // result delivered to the citizen. 409 `not_now` otherwise, `already_asked` for a second one; 404 unknown item.
   virtual void add_citizen_request(CitizenRequest request, Done<CitizenRequest> done) = 0;

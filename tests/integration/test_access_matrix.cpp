@@ -92,6 +92,9 @@ std::vector<Request> requests_on(const World& w, const std::string& own_site, Ti
     r.push_back({"slip of " + site, "GET", "/api/v1/handoffs/slip?site=" + site, nullptr});
     r.push_back({"bags of " + site, "GET", "/api/v1/bags?site=" + site, nullptr});
     r.push_back({"audit of " + site, "GET", "/api/v1/audit?site=" + site, nullptr});
+    r.push_back({"report of " + site, "GET", "/api/v1/reports/overview?site=" + site, nullptr});
+    r.push_back({"waiting CSV of " + site, "GET", "/api/v1/reports/waiting.csv?site=" + site, nullptr});
+    r.push_back({"on-time CSV of " + site, "GET", "/api/v1/reports/on-time.csv?site=" + site, nullptr});
   }
   r.push_back({"read bag", "GET", bag, nullptr});
   r.push_back({"bag slip", "GET", bag + "/slip", nullptr});
@@ -273,6 +276,8 @@ TEST_CASE("access matrix: the same requests by the district's own staff do succe
       {"staff1", {"bag of my office", "GET", "/api/v1/bags/" + w.bag, nullptr}},
       {"supervisor1", {"audit of my office", "GET", "/api/v1/audit?site=MC-HN-BD", nullptr}},
       {"clerk1", {"scan EDD", "POST", "/api/v1/scans", scan_json(w.item, "EDD", "BC-HN01", t)}},
+      {"supervisor1", {"report", "GET", "/api/v1/reports/overview?site=MC-HN-BD", nullptr}},
+      {"staff1", {"waiting CSV", "GET", "/api/v1/reports/waiting.csv?site=MC-HN-BD", nullptr}},
   };
   for (const auto& [user, r] : own) {
     const auto answer = send(s, user, r);

@@ -1,0 +1,172 @@
+// HTTP glue for supervisor reports (report.hpp): the overview as JSON, and its lists as CSV for spreadsheets.
+// Reports hold item ids, dossier codes, states, site names and counts: no personal data.
+
+#include "api.hpp"
+#include "api_error.hpp"
+#include "authorize.hpp"
+#include "report.hpp"
+#include "route_util.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace dpost::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr UnixMillis kDay = 24LL * 60 * 60 * 1000;
+
+struct Period {
+  UnixMillis from = 0;
+  UnixMillis to = 0;
+  std::string from_date;
+  std::string to_date;  // inclusive
+};
+
+// ?from=YYYY-MM-DD&to=YYYY-MM-DD, days in Vietnam time, `to` inclusive; default the last 30 days to today.
+Period requested_period(const HttpRequest& req) {
+  Period p;
+  p.to_date = req.query_param("to");
+  if (p.to_date.empty()) p.to_date = format_date_vn(now_millis());
+  p.from_date = req.query_param("from");
+  const auto to_start = parse_rfc3339(p.to_date + "T00:00:00+07:00");
+  if (p.to_date.size() != 10 || !to_start) throw unprocessable("bad_date", "to must be a date as YYYY-MM-DD.");
+  p.to = *to_start + kDay;
+  if (p.from_date.empty()) p.from_date = format_date_vn(p.to - 30 * kDay);
+  const auto from_start = parse_rfc3339(p.from_date + "T00:00:00+07:00");
+  if (p.from_date.size() != 10 || !from_start) throw unprocessable("bad_date", "from must be a date as YYYY-MM-DD.");
+  p.from = *from_start;
+  if (p.from >= p.to) throw unprocessable("bad_period", "from must not be after to.");
+  if (p.to - p.from > 366 * kDay) throw unprocessable("bad_period", "A report covers at most 366 days.");
+  return p;
+}
+
+struct Computed {
+  std::vector<std::string> sites;
+  Period period;
+  Report report;
+  std::map<std::string, std::string> site_names;
+};
+
+Computed compute(RouteContext& ctx, HttpRequest& req) {
+  const auto a = ctx.authenticate(req);
+  Computed c;
+  c.sites = requested_sites(ctx, a, req);
+  c.period = requested_period(req);
+  const auto items = ctx.storage.report_items(c.sites, c.period.from);
+  const auto limits = ReportLimits::defaults(static_cast<int>(ctx.options.confirm_within_ms / 60000));
+  c.report = build_report(items, c.period.from, c.period.to, now_millis(), limits);
+  for (const auto& s : ctx.storage.list_sites()) c.site_names.emplace(s.code, s.name);
+  return c;
+}
+
+std::string name_of(const Computed& c, const std::string& code) {
+  auto it = c.site_names.find(code);
+  return it == c.site_names.end() ? code : it->second;
+}
+
+json waiting_json(const Computed& c, const WaitingItem& w) {
+  json j = {{"item_id", w.item_id},
+            {"kind", to_string(w.kind)},
+            {"state", to_string(w.state)},
+            {"state_text", describe_vi(w.kind, w.state)},
+            {"state_text_en", describe_en(w.kind, w.state)},
+            {"site", w.site},
+            {"site_name", name_of(c, w.site)},
+            {"since", format_rfc3339(w.since)},
+            {"waiting_hours", w.waiting_hours},
+            {"limit_hours", w.limit_hours},
+            {"past_due", w.past_due}};
+  j["dossier_code"] = w.dossier_code ? json(*w.dossier_code) : json(nullptr);
+  j["due_date"] = w.due_date ? json(*w.due_date) : json(nullptr);
+  return j;
+}
+
+HttpResponse csv_response(std::string body, const std::string& filename) {
+  HttpResponse r;
+  r.content_type = "text/csv; charset=utf-8";
+  // A byte order mark, so that spreadsheet programs read the Vietnamese text as UTF-8.
+  r.body = "\xEF\xBB\xBF" + std::move(body);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+std::string csv_row(std::initializer_list<std::string> fields) {
+  std::string line;
+  bool first = true;
+  for (const auto& f : fields) {
+    if (!first) line += ',';
+    first = false;
+    line += csv_field(f);
+  }
+  return line + "\r\n";
+}
+
+}  // namespace
+
+void add_report_routes(Router& router, RouteContext& context) {
+  RouteContext* ctx = &context;
+
+  router.add("GET", "/api/v1/reports/overview", [ctx](HttpRequest& req, Reply reply) {
+    const auto c = compute(*ctx, req);
+    json by_state = json::object();
+    for (const auto& [kind, states] : c.report.by_state) {
+      for (const auto& [state, count] : states) by_state[kind][state] = count;
+    }
+    json waiting = json::array();
+    for (const auto& w : c.report.waiting) waiting.push_back(waiting_json(c, w));
+    json on_time = json::array();
+    for (const auto& o : c.report.on_time) {
+      on_time.push_back({{"site", o.site},
+                         {"site_name", name_of(c, o.site)},
+                         {"leg", o.leg},
+                         {"completed", o.completed},
+                         {"on_time", o.on_time},
+                         {"late", o.late},
+                         {"rate", o.completed ? static_cast<double>(o.on_time) / o.completed : 0.0}});
+    }
+    json transit = json::object();
+    for (const auto& [kind, p] : c.report.transit_hours) {
+      transit[kind] = {{"count", p.count}, {"p50", p.p50}, {"p90", p.p90}, {"max", p.max}};
+    }
+    json failed = json::array();
+    for (const auto& [reason, count] : c.report.failed_attempts)
+      failed.push_back({{"reason", reason}, {"count", count}});
+    reply(json_response(200, {{"sites", c.sites},
+                              {"from", c.period.from_date},
+                              {"to", c.period.to_date},
+                              {"by_state", std::move(by_state)},
+                              {"waiting", std::move(waiting)},
+                              {"on_time", std::move(on_time)},
+                              {"transit_hours", std::move(transit)},
+                              {"failed_attempts", std::move(failed)},
+                              {"returns", c.report.returns}}));
+  });
+
+  router.add("GET", "/api/v1/reports/waiting.csv", [ctx](HttpRequest& req, Reply reply) {
+    const auto c = compute(*ctx, req);
+    std::string body = csv_row({"item_id", "kind", "state", "state_text", "site", "site_name", "since", "waiting_hours",
+                                "limit_hours", "past_due", "dossier_code", "due_date"});
+    for (const auto& w : c.report.waiting) {
+      body += csv_row({w.item_id, std::string(to_string(w.kind)), std::string(to_string(w.state)),
+                       std::string(describe_vi(w.kind, w.state)), w.site, name_of(c, w.site), format_rfc3339(w.since),
+                       std::to_string(w.waiting_hours), std::to_string(w.limit_hours), w.past_due ? "yes" : "no",
+                       w.dossier_code.value_or(""), w.due_date.value_or("")});
+    }
+    reply(csv_response(std::move(body), "waiting-" + c.period.to_date + ".csv"));
+  });
+
+  router.add("GET", "/api/v1/reports/on-time.csv", [ctx](HttpRequest& req, Reply reply) {
+    const auto c = compute(*ctx, req);
+    std::string body = csv_row({"site", "site_name", "leg", "completed", "on_time", "late", "rate_percent"});
+    for (const auto& o : c.report.on_time) {
+      const auto rate = o.completed ? (o.on_time * 1000 / o.completed + 5) / 10 : 0;
+      body += csv_row({o.site, name_of(c, o.site), o.leg, std::to_string(o.completed), std::to_string(o.on_time),
+                       std::to_string(o.late), std::to_string(rate)});
+    }
+    reply(csv_response(std::move(body), "on-time-" + c.period.from_date + "-" + c.period.to_date + ".csv"));
+  });
+}
+
+}  // namespace dpost::server

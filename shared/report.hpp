@@ -1,0 +1,90 @@
+#pragma once
+// Supervisor reports over a set of items and their events: counts by state, what waits too long at its step,
+// on-time rates per leg and site, transit time percentiles, failed attempts by reason, returns. Pure functions
+// over plain rows (the server loads them; tests build them by hand), so every figure can be checked by hand.
+
+#include "clock.hpp"
+#include "journey.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dpost {
+
+struct ReportEvent {
+  EventCode code = EventCode::EMA;
+  std::string site;
+  UnixMillis occurred_at = 0;
+  std::string reason;  // EMH
+};
+
+struct ReportItem {
+  std::string item_id;
+  ItemKind kind = ItemKind::dossier;
+  ItemState state = ItemState::created;
+  std::string office;  // the dossier's one-stop office
+  std::optional<std::string> dossier_code;
+  std::optional<std::string> due_date;  // YYYY-MM-DD, the result's due date (hẹn trả)
+  UnixMillis created_at = 0;
+  std::vector<ReportEvent> events;  // in order of occurrence
+};
+
+// How long an item may stay at each step before it "waits too long", in hours; and how long a leg may take.
+struct ReportLimits {
+  std::map<ItemState, int> step_hours;
+  int dossier_leg_hours = 48;  // EMA to EMI of a dossier: the post's transit to the office
+  int result_leg_hours = 48;   // RES to EMI of a result when the dossier has no due date
+  static ReportLimits defaults(int confirm_within_minutes = 240);
+};
+
+struct WaitingItem {
+  std::string item_id;
+  ItemKind kind = ItemKind::dossier;
+  ItemState state = ItemState::created;
+  std::string site;  // where it waits (the last event's site; the office for a new item)
+  UnixMillis since = 0;
+  long long waiting_hours = 0;
+  int limit_hours = 0;
+  std::optional<std::string> dossier_code;
+  std::optional<std::string> due_date;
+  bool past_due = false;  // the dossier's due date has passed and its result has not reached the citizen
+};
+
+struct OnTime {
+  std::string site;
+  std::string leg;  // "dossier" (to the office) or "result" (back to the citizen)
+  int completed = 0;
+  int on_time = 0;
+  int late = 0;
+};
+
+struct Percentiles {
+  int count = 0;
+  double p50 = 0, p90 = 0, max = 0;  // hours
+};
+
+struct Report {
+  std::map<std::string, std::map<std::string, int>> by_state;  // kind -> state -> count
+  std::vector<WaitingItem> waiting;                            // longest wait first
+  std::vector<OnTime> on_time;                                 // by site, then leg
+  std::map<std::string, Percentiles> transit_hours;            // kind -> hours from EMA to EMI
+  std::vector<std::pair<std::string, int>> failed_attempts;    // reason -> count, most frequent first
+  int returns = 0;                                             // RTS in the period
+};
+
+// `from`..`to` bounds the period for completed legs, transit times, failed attempts and returns; counts by state
+// and the waiting list are as of `now`. Legs are attributed to the post office that accepted (dossier) or
+// delivered (result) the item and to the dossier's office.
+Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixMillis to, UnixMillis now,
+                    const ReportLimits& limits);
+
+// The nearest-rank percentile of sorted values (p in 0..100); 0 for none.
+double percentile(const std::vector<double>& sorted, double p);
+
+// RFC 4180 field: quoted when it holds a comma, quote or line break; formula-leading text is defanged for
+// spreadsheets (a leading =, +, - or @ gets a ').
+std::string csv_field(std::string_view text);
+
+}  // namespace dpost
