@@ -5,6 +5,7 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <variant>
 
@@ -509,11 +510,29 @@ std::string_view content_type_for(std::string_view name) {
   return "application/octet-stream";
 }
 
-// Staff pages: scripts and styles come only from this server; PDFs open from blob: URLs.
-HttpResponse staff_page(const EmbeddedFile& file) {
+// The version of an embedded file, for caching: FNV-1a 64 of its bytes (they change only with a new build).
+std::string etag_of(const EmbeddedFile& file) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : file.text) h = (h ^ c) * 1099511628211ULL;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string tag = "\"";
+  for (int shift = 60; shift >= 0; shift -= 4) tag.push_back(kHex[(h >> shift) & 15]);
+  return tag + "\"";
+}
+
+// Staff pages: scripts and styles come only from this server; PDFs open from blob: URLs. Browsers keep them
+// and revalidate each time (no-cache + ETag): an unchanged file costs one 304 with no body on a slow line,
+// and a new build's files are never served stale.
+HttpResponse staff_page(const HttpRequest& req, const EmbeddedFile& file) {
   HttpResponse r;
-  r.content_type = std::string(content_type_for(file.name));
-  r.body = std::string(file.text);
+  const auto etag = etag_of(file);
+  if (req.header("if-none-match").find(etag) != std::string_view::npos) {
+    r.status = 304;
+  } else {
+    r.content_type = std::string(content_type_for(file.name));
+    r.body = std::string(file.text);
+  }
+  r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; "
                          "frame-ancestors 'none'");
@@ -528,15 +547,16 @@ HttpResponse staff_page(const EmbeddedFile& file) {
 void add_page_routes(Router& router, RouteContext& ctx) {
   // The one-stop office desk (USB barcode scanner input); static, the data comes from the API.
   router.add(
-      "GET", "/desk", [](HttpRequest&, Reply reply) { reply(staff_page(*find_web_file("desk.html"))); },
+      "GET", "/desk", [](HttpRequest& req, Reply reply) { reply(staff_page(req, *find_web_file("desk.html"))); },
       Exec::inline_io);
   // The post office clerk's page (phone or laptop): the scan flow with the event chooser, label printing.
   router.add(
-      "GET", "/clerk", [](HttpRequest&, Reply reply) { reply(staff_page(*find_web_file("clerk.html"))); },
+      "GET", "/clerk", [](HttpRequest& req, Reply reply) { reply(staff_page(req, *find_web_file("clerk.html"))); },
       Exec::inline_io);
   // The supervisor's page: counts by state, what waits too long, on-time rates, CSV export.
   router.add(
-      "GET", "/supervisor", [](HttpRequest&, Reply reply) { reply(staff_page(*find_web_file("supervisor.html"))); },
+      "GET", "/supervisor",
+      [](HttpRequest& req, Reply reply) { reply(staff_page(req, *find_web_file("supervisor.html"))); },
       Exec::inline_io);
   router.add(
       "GET", "/assets/{name}",
@@ -544,7 +564,7 @@ void add_page_routes(Router& router, RouteContext& ctx) {
         const auto name = req.param("name");
         const auto* file = name.ends_with(".html") ? nullptr : find_web_file(name);
         if (!file) throw not_found("There is no asset " + std::string(name) + ".");
-        reply(staff_page(*file));
+        reply(staff_page(req, *file));
       },
       Exec::inline_io);
 

@@ -88,3 +88,28 @@ TEST_CASE("citizen page: look-ups are rate limited per address like the public A
   }
   CHECK(limited >= 3);
 }
+
+TEST_CASE("staff pages and their assets are cached by the browser and revalidated with an ETag") {
+  ApiSession session(shared_demo_server());
+  for (const char* path : {"/desk", "/clerk", "/supervisor", "/assets/desk.js", "/assets/supervisor.css"}) {
+    INFO(path);
+    auto first = session.client.get(path);
+    REQUIRE(first.status == 200);
+    const auto etag = first.header("etag");
+    REQUIRE(etag.size() == 18);
+    CHECK(first.header("cache-control") == "no-cache");
+    // Unchanged: 304 with no body; a stale tag gets the file again.
+    auto again = session.client.request("GET", path, "", {{"If-None-Match", etag}});
+    CHECK(again.status == 304);
+    CHECK(again.body.empty());
+    CHECK(again.header("etag") == etag);
+    auto stale = session.client.request("GET", path, "", {{"If-None-Match", "\"0000000000000000\""}});
+    CHECK(stale.status == 200);
+    CHECK(stale.body == first.body);
+  }
+  // No CDN: the pages load scripts and styles from this server only.
+  auto desk = session.client.get("/supervisor");
+  CHECK_FALSE(contains(desk.body, "http://"));
+  CHECK_FALSE(contains(desk.body, "https://"));
+  CHECK(contains(desk.header("content-security-policy"), "default-src 'self'"));
+}
