@@ -4,6 +4,7 @@
 #include "api_error.hpp"
 #include "auth.hpp"
 #include "authorize.hpp"
+#include "deadlines.hpp"
 #include "json_writer.hpp"
 #include "metrics.hpp"
 #include "route_util.hpp"
@@ -463,11 +464,13 @@ struct Api::Impl {
                 },
                 [this](const std::string& item_id, const std::string& code) {
                   return lookup_codes.accept(item_id, code, storage);
-                }} {
+                },
+                deadlines} {
     add_routes();
     add_custody_routes(router, context);
     add_ledger_routes(router, context);
     add_report_routes(router, context);
+    add_deadline_routes(router, context);
     add_label_routes(router, context);
     add_device_routes(router, context);
     add_page_routes(router, context);
@@ -492,6 +495,7 @@ struct Api::Impl {
   RateLimiter limiter;
   LoginThrottle login_throttle;
   LookupCodeGuard lookup_codes;
+  DeadlineBook deadlines{storage};
   RouteContext context;
   std::shared_ptr<Instruments> instruments = std::make_shared<Instruments>();
 
@@ -732,6 +736,16 @@ struct Api::Impl {
     s.name = require_string(body, "name");
     s.agency_id = optional_string(body, "agency_id");
     s.address = optional_string(body, "address");
+    s.province_code = optional_string(body, "province_code");
+    if (const auto area = optional_string(body, "area"); !area.empty()) {
+      s.area = parse_area(area);
+      if (!s.area) throw unprocessable("unknown_area", "area must be \"urban\", \"rural\" or \"remote\".");
+    }
+    if (s.province_code.size() > 10 || !std::all_of(s.province_code.begin(), s.province_code.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch));
+        })) {
+      throw unprocessable("bad_province_code", "province_code is up to 10 letters or digits (e.g. \"01\").");
+    }
     if (!is_valid_site_code(s.code)) {
       throw unprocessable("bad_site_code", "A site code has 1 to 40 characters: letters, digits, '.', '_' or '-'.");
     }
@@ -847,8 +861,13 @@ struct Api::Impl {
     const auto target = "dossier " + std::to_string(d->id);
     require(a, AccessRequest{Action::read_item, &facts}, target);
     auto site = d->office;  // before the lambda moves the dossier (argument order is unspecified)
+    auto verdict = deadlines.judge(d->id, now_millis());
     disclose(a, target, std::move(site), reply,
-             [d = std::move(*d), a] { return json_response(200, dossier_json(d, a)); });
+             [d = std::move(*d), a, verdict = std::move(verdict)] {
+               auto j = dossier_json(d, a);
+               if (verdict) j["deadline"] = verdict_json(*verdict);
+               return json_response(200, j);
+             });
   }
 
   void create_result(HttpRequest& req, Reply reply) {
@@ -964,9 +983,17 @@ struct Api::Impl {
     // The site is copied first: the lambda below moves the view, and argument order is unspecified.
     auto site = v->dossier.office;
     auto requests = storage.citizen_requests(id);
+    auto verdict = deadlines.judge(v->dossier.id, now_millis());
     disclose(a, id.str(), std::move(site), reply,
-             [v = std::move(*v), a, base = options.public_base_url, requests = std::move(requests)] {
+             [v = std::move(*v), a, base = options.public_base_url, requests = std::move(requests),
+              verdict = std::move(verdict)] {
                auto j = item_json(v, a, base);
+               // Whether this leg and the dossier are early, on time or late (deadlines.hpp).
+               if (verdict) {
+                 const auto* leg = leg_of(*verdict, v.item_id);
+                 j["timeliness"] = leg ? timeliness_json(leg->timeliness) : json(nullptr);
+                 j["dossier"]["deadline"] = verdict_json(*verdict);
+               }
                // What the citizen asked from the tracking page: a new delivery attempt, a rating.
                json asked = json::array();
                for (const auto& r : requests) {

@@ -23,6 +23,7 @@ struct ApiOptions {
 // What route files other than api.cpp get: storage, options, authentication, the worker-pool dispatch is
 // implicit (routes registered with Exec::worker run there).
 struct AccessRequest;
+class DeadlineBook;
 struct RouteContext {
   Storage& storage;
   const ApiOptions& options;
@@ -40,6 +41,8 @@ struct RouteContext {
   // The second factor printed on the receipt (6 digits) for one item; false for a wrong code, and for every code
   // while the item is locked after too many wrong ones.
   std::function<bool(const std::string& item_id, const std::string& code)> accept_lookup_code;
+  // Due dates and verdicts under each dossier's frozen rules (deadlines.hpp).
+  DeadlineBook& deadlines;
 };
 AuditEntry audit_entry(const Actor& actor, std::string action, std::string target, std::string outcome,
                        std::string detail);
@@ -55,6 +58,7 @@ void add_page_routes(Router& router, RouteContext& context);     // page_routes.
 void add_custody_routes(Router& router, RouteContext& context);  // custody_routes.cpp: handoffs, bags, slips
 void add_ledger_routes(Router& router, RouteContext& context);   // ledger_routes.cpp: ledger, audit log
 void add_report_routes(Router& router, RouteContext& context);   // report_routes.cpp: supervisor reports
+void add_deadline_routes(Router& router, RouteContext& context);  // deadline_routes.cpp: due dates, pauses
 
 // Who may record which scan (design.md section 5): clerks postal events at their own post office (RES at the
 // office handing over the result); office staff RCV/RES at their own office, for items addressed to it.

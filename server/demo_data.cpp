@@ -33,13 +33,13 @@ std::vector<std::string> load_demo_data(Storage& storage) {
   if (!storage.list_sites().empty()) return {};
 
   const std::vector<Site> sites = {
-      {"BC-HN01", SiteKind::post_office, "Bưu cục Ba Đình", "", "Số 1 Đội Cấn, Ba Đình, Hà Nội", ""},
-      {"BC-HN02", SiteKind::post_office, "Bưu cục Cầu Giấy", "", "Số 2 Trần Đăng Ninh, Cầu Giấy, Hà Nội", ""},
+      {"BC-HN01", SiteKind::post_office, "Bưu cục Ba Đình", "", "Số 1 Đội Cấn, Ba Đình, Hà Nội", "", "01", Area::urban},
+      {"BC-HN02", SiteKind::post_office, "Bưu cục Cầu Giấy", "", "Số 2 Trần Đăng Ninh, Cầu Giấy, Hà Nội", "", "01", Area::urban},
       // Each office's mail goes through the post office of its district.
       {"MC-HN-BD", SiteKind::office, "Bộ phận một cửa quận Ba Đình", "000.00.01.H26",
-       "Số 25 Liễu Giai, Ba Đình, Hà Nội", "BC-HN01"},
+       "Số 25 Liễu Giai, Ba Đình, Hà Nội", "BC-HN01", "01", Area::urban},
       {"MC-HN-CG", SiteKind::office, "Bộ phận một cửa quận Cầu Giấy", "000.00.02.H26",
-       "Số 36 Cầu Giấy, Cầu Giấy, Hà Nội", "BC-HN02"},
+       "Số 36 Cầu Giấy, Cầu Giấy, Hà Nội", "BC-HN02", "01", Area::urban},
   };
   for (const auto& s : sites) {
     await_write<Site>([&](auto done) { storage.create_site(s, std::move(done)); });
@@ -77,7 +77,8 @@ std::vector<std::string> load_demo_data(Storage& storage) {
   });
 
   std::mt19937_64 rng(20261123);
-  const UnixMillis start = now_millis() - 3LL * 24 * 60 * 60 * 1000;
+  constexpr UnixMillis kDemoDay = 24LL * 60 * 60 * 1000;
+  const UnixMillis start = now_millis() - 3 * kDemoDay;
   std::vector<std::string> lines;
 
   auto register_dossier = [&](const char* clerk, NewDossierRequest request) {
@@ -131,7 +132,7 @@ std::vector<std::string> load_demo_data(Storage& storage) {
                    "MC-HN-BD",
                    ServiceOption::both,
                    std::nullopt,
-                   std::string("2026-11-27"),
+                   format_date_vn(start - kDemoDay),  // already past: the supervisor page flags it
                    {{"Bản chính giấy tờ cần chứng thực", CopyKind::original, 3}},
                    std::nullopt,
                    std::string("Chứng thực")});
@@ -179,7 +180,7 @@ std::vector<std::string> load_demo_data(Storage& storage) {
                                "MC-HN-BD",
                                ServiceOption::receive,
                                std::nullopt,
-                               std::string("2026-11-22"),
+                               format_date_vn(start + kDemoDay),
                                {},
                                std::nullopt,
                                std::string("Đường bộ")});
@@ -206,7 +207,7 @@ std::vector<std::string> load_demo_data(Storage& storage) {
                                          "MC-HN-BD",
                                          ServiceOption::both,
                                          std::nullopt,
-                                         std::string("2026-12-10"),
+                                         format_date_vn(now_millis() + 7 * kDemoDay),
                                          {{"Tờ khai đề nghị cấp bản sao trích lục", CopyKind::original, 1}},
                                          std::nullopt,
                                          std::string("Hộ tịch")});

@@ -4,6 +4,7 @@
 #include "api.hpp"
 #include "api_error.hpp"
 #include "authorize.hpp"
+#include "deadlines.hpp"
 #include "report.hpp"
 #include "route_util.hpp"
 
@@ -41,10 +42,19 @@ Period requested_period(const HttpRequest& req) {
   return p;
 }
 
+// A dossier with a late part, for "which dossiers are late and why".
+struct LateDossier {
+  std::int64_t dossier_id = 0;
+  std::optional<std::string> dossier_code;
+  std::string office;
+  DossierVerdict verdict;
+};
+
 struct Computed {
   std::vector<std::string> sites;
   Period period;
   Report report;
+  std::vector<LateDossier> late;  // most overdue first
   std::map<std::string, std::string> site_names;
 };
 
@@ -53,11 +63,49 @@ Computed compute(RouteContext& ctx, HttpRequest& req) {
   Computed c;
   c.sites = requested_sites(ctx, a, req);
   c.period = requested_period(req);
-  const auto items = ctx.storage.report_items(c.sites, c.period.from);
+  auto items = ctx.storage.report_items(c.sites, c.period.from);
+  // Each dossier judged once, under the rules it was received under.
+  std::map<std::int64_t, std::optional<DossierVerdict>> verdicts;
+  const auto now = now_millis();
+  for (auto& item : items) {
+    auto [it, fresh] = verdicts.try_emplace(item.dossier_id);
+    if (fresh) it->second = ctx.deadlines.judge(item.dossier_id, now);
+    if (!it->second) continue;
+    if (const auto* leg = leg_of(*it->second, item.item_id)) item.leg_due_at = leg->timeliness.due_at;
+    item.dossier_due_at = it->second->timeliness.due_at;
+    item.late_parts = it->second->late_parts;
+    if (fresh && !it->second->late_parts.empty()) {
+      c.late.push_back({item.dossier_id, item.dossier_code, item.office, *it->second});
+    }
+  }
+  auto overdue_since = [](const LateDossier& l) {
+    UnixMillis since = l.verdict.timeliness.status == "late" ? l.verdict.timeliness.since : 0;
+    for (const auto& leg : l.verdict.legs) {
+      if (leg.timeliness.status == "late" && (since == 0 || leg.timeliness.since < since)) since = leg.timeliness.since;
+    }
+    return since;
+  };
+  std::stable_sort(c.late.begin(), c.late.end(),
+                   [&](const LateDossier& a, const LateDossier& b) { return overdue_since(a) < overdue_since(b); });
   const auto limits = ReportLimits::defaults(static_cast<int>(ctx.options.confirm_within_ms / 60000));
   c.report = build_report(items, c.period.from, c.period.to, now_millis(), limits);
   for (const auto& s : ctx.storage.list_sites()) c.site_names.emplace(s.code, s.name);
   return c;
+}
+
+std::string join_parts(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "+") + p;
+  return out;
+}
+
+json late_json(const LateDossier& l) {
+  json j = verdict_json(l.verdict);
+  j["dossier_id"] = l.dossier_id;
+  j["dossier_code"] = l.dossier_code ? json(*l.dossier_code) : json(nullptr);
+  j["office"] = l.office;
+  j["due_at"] = j["timeliness"]["due_at"];
+  return j;
 }
 
 std::string name_of(const Computed& c, const std::string& code) {
@@ -79,6 +127,8 @@ json waiting_json(const Computed& c, const WaitingItem& w) {
             {"past_due", w.past_due}};
   j["dossier_code"] = w.dossier_code ? json(*w.dossier_code) : json(nullptr);
   j["due_date"] = w.due_date ? json(*w.due_date) : json(nullptr);
+  j["due_at"] = w.due_at ? json(format_rfc3339(*w.due_at)) : json(nullptr);
+  j["late_parts"] = w.late_parts;  // why: dossier_leg (post to the office), processing (office), result_leg
   return j;
 }
 
@@ -141,20 +191,39 @@ void add_report_routes(Router& router, RouteContext& context) {
                               {"on_time", std::move(on_time)},
                               {"transit_hours", std::move(transit)},
                               {"failed_attempts", std::move(failed)},
-                              {"returns", c.report.returns}}));
+                              {"returns", c.report.returns},
+                              {"late_dossiers", [&] {
+                                 json late = json::array();
+                                 for (const auto& l : c.late) late.push_back(late_json(l));
+                                 return late;
+                               }()}}));
   });
 
   router.add("GET", "/api/v1/reports/waiting.csv", [ctx](HttpRequest& req, Reply reply) {
     const auto c = compute(*ctx, req);
     std::string body = csv_row({"item_id", "kind", "state", "state_text", "site", "site_name", "since", "waiting_hours",
-                                "limit_hours", "past_due", "dossier_code", "due_date"});
+                                "limit_hours", "past_due", "dossier_code", "due_date", "late_parts"});
     for (const auto& w : c.report.waiting) {
       body += csv_row({w.item_id, std::string(to_string(w.kind)), std::string(to_string(w.state)),
                        std::string(describe_vi(w.kind, w.state)), w.site, name_of(c, w.site), format_rfc3339(w.since),
                        std::to_string(w.waiting_hours), std::to_string(w.limit_hours), w.past_due ? "yes" : "no",
-                       w.dossier_code.value_or(""), w.due_date.value_or("")});
+                       w.dossier_code.value_or(""), w.due_date.value_or(""), join_parts(w.late_parts)});
     }
     reply(csv_response(std::move(body), "waiting-" + c.period.to_date + ".csv"));
+  });
+
+  // Dossiers with a late part: the office's processing past hẹn trả, or a postal leg past its limit.
+  router.add("GET", "/api/v1/reports/late.csv", [ctx](HttpRequest& req, Reply reply) {
+    const auto c = compute(*ctx, req);
+    std::string body = csv_row({"dossier_id", "dossier_code", "office", "office_name", "status", "due_at", "since",
+                                "late_parts"});
+    for (const auto& l : c.late) {
+      const auto& t = l.verdict.timeliness;
+      body += csv_row({std::to_string(l.dossier_id), l.dossier_code.value_or(""), l.office, name_of(c, l.office),
+                       t.status, t.due_at ? format_rfc3339(*t.due_at) : "", format_rfc3339(t.since),
+                       join_parts(l.verdict.late_parts)});
+    }
+    reply(csv_response(std::move(body), "late-" + c.period.to_date + ".csv"));
   });
 
   router.add("GET", "/api/v1/reports/on-time.csv", [ctx](HttpRequest& req, Reply reply) {

@@ -52,6 +52,10 @@ serve options:
   --webhook-url URL         POST each notified event to the one-stop system (http:// only), signed
   --webhook-secret SECRET   HMAC-SHA256 key for X-Dossier-Signature (or env DPOST_WEBHOOK_SECRET; required
                             with --webhook-url)
+  --calendar FILE            working-day calendar (JSON: weekend, office hours, cut-off, holidays per year;
+                            default: the embedded Vietnamese one, docs/deadlines.md)
+  --leg-limits FILE         working days each postal leg may take per province and area (JSON; default 1
+                            urban, 2 rural, 3 remote). New dossiers keep the rules in force when received.
   --help, --version
 )";
 
@@ -79,7 +83,9 @@ const std::vector<std::string> kValueFlags = {"--listen",
                                               "--webhook-url",
                                               "--webhook-secret",
                                               "--log-requests",
-                                              "--confirm-within-minutes"};
+                                              "--confirm-within-minutes",
+                                              "--calendar",
+                                              "--leg-limits"};
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
   Args a;
@@ -134,6 +140,25 @@ int fail(const std::string& message) {
 std::string require(const Args& a, const std::string& flag) {
   auto it = a.values.find(flag);
   return it == a.values.end() ? std::string() : it->second;
+}
+
+// The deadline rules: --calendar and --leg-limits files, each defaulting to the embedded one. A file that
+// cannot be read or has a typo stops the start with a one-line error naming the file and the place.
+RuleSet load_rules(const Args& a) {
+  auto read = [&](const char* flag, std::string_view fallback) {
+    const auto it = a.values.find(flag);
+    if (it == a.values.end()) return std::string(fallback);
+    std::ifstream in(it->second, std::ios::binary);
+    if (!in) throw std::runtime_error(std::string(flag) + " " + it->second + ": cannot read the file");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  auto calendar = read("--calendar", WorkingCalendar::vietnam_source());
+  auto limits = read("--leg-limits", LegLimits::defaults_source());
+  try {
+    return RuleSet::from_texts(std::move(calendar), std::move(limits));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("deadline rules: ") + e.what());
+  }
 }
 
 int serve(const Args& a) {
@@ -197,8 +222,14 @@ int serve(const Args& a) {
   }
 
   std::unique_ptr<Storage> storage;
+  SqliteOptions storage_options{db, default_scan_policy()};
   try {
-    storage = open_sqlite_storage({db, default_scan_policy()});
+    storage_options.rules = load_rules(a);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  try {
+    storage = open_sqlite_storage(std::move(storage_options));
   } catch (const std::exception& e) {
     return fail(db + ": " + e.what());
   }

@@ -255,6 +255,7 @@ class SqliteStorage final : public Storage {
       if (added > 0) ledger_sign_checkpoint(*writer_, ledger_key_, now_millis());
       tx.commit();
     }
+    register_rules(db);
     writer_thread_ = std::thread([this] { writer_loop(); });
   }
 
@@ -337,7 +338,8 @@ class SqliteStorage final : public Storage {
   std::optional<Site> find_site(std::string_view code) override {
     auto conn = lease();
     Query q(*conn,
-            "SELECT s.code, s.kind, s.name, s.agency_id, s.address, COALESCE(p.code, '') FROM sites s "
+            "SELECT s.code, s.kind, s.name, s.agency_id, s.address, COALESCE(p.code, ''), s.province_code, s.area "
+            "FROM sites s "
             "LEFT JOIN sites p ON p.id = s.serving_post_office_id WHERE s.code = ?");
     q->bind(1, std::string(code));
     if (!q->executeStep()) return std::nullopt;
@@ -347,7 +349,8 @@ class SqliteStorage final : public Storage {
   std::vector<Site> list_sites() override {
     auto conn = lease();
     Query q(*conn,
-            "SELECT s.code, s.kind, s.name, s.agency_id, s.address, COALESCE(p.code, '') FROM sites s "
+            "SELECT s.code, s.kind, s.name, s.agency_id, s.address, COALESCE(p.code, ''), s.province_code, s.area "
+            "FROM sites s "
             "LEFT JOIN sites p ON p.id = s.serving_post_office_id ORDER BY s.code");
     std::vector<Site> out;
     while (q->executeStep()) out.push_back(read_site(*q));
@@ -450,8 +453,8 @@ class SqliteStorage final : public Storage {
             serving = po->first;
           }
           Query q(c,
-                  "INSERT INTO sites (code, kind, name, agency_id, address, created_at, serving_post_office_id) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO sites (code, kind, name, agency_id, address, created_at, serving_post_office_id, "
+                  "province_code, area) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
           q->bind(1, site.code);
           q->bind(2, std::string(to_string(site.kind)));
           q->bind(3, site.name);
@@ -462,6 +465,12 @@ class SqliteStorage final : public Storage {
             q->bind(7, *serving);
           } else {
             q->bind(7);
+          }
+          q->bind(8, site.province_code);
+          if (site.area) {
+            q->bind(9, std::string(to_string(*site.area)));
+          } else {
+            q->bind(9);
           }
           try {
             q->exec();
@@ -548,9 +557,48 @@ class SqliteStorage final : public Storage {
         std::move(done));
   }
 
+  void pause_dossier(Actor actor, std::int64_t dossier_id, std::string reason, UnixMillis at,
+                     Done<DossierPause> done) override {
+    submit<DossierPause>(
+        [actor = std::move(actor), dossier_id, reason = std::move(reason), at](Conn& c) {
+          if (!dossier_exists(c, dossier_id)) throw not_found("There is no dossier " + std::to_string(dossier_id) + ".");
+          Query q(c, "INSERT INTO dossier_pauses (dossier_id, paused_at, reason, paused_by) VALUES (?, ?, ?, ?)");
+          q->bind(1, dossier_id);
+          q->bind(2, static_cast<std::int64_t>(at));
+          q->bind(3, reason);
+          q->bind(4, actor.user_id);
+          try {
+            q->exec();
+          } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() == SQLITE_CONSTRAINT) {
+              throw conflict("already_paused", "The dossier's clock is already stopped for a supplement.");
+            }
+            throw;
+          }
+          return read_pauses(c, dossier_id).back();
+        },
+        std::move(done));
+  }
+
+  void resume_dossier(Actor actor, std::int64_t dossier_id, UnixMillis at, Done<DossierPause> done) override {
+    submit<DossierPause>(
+        [actor = std::move(actor), dossier_id, at](Conn& c) {
+          if (!dossier_exists(c, dossier_id)) throw not_found("There is no dossier " + std::to_string(dossier_id) + ".");
+          Query q(c,
+                  "UPDATE dossier_pauses SET resumed_at = MAX(paused_at, ?), resumed_by = ? "
+                  "WHERE dossier_id = ? AND resumed_at IS NULL");
+          q->bind(1, static_cast<std::int64_t>(at));
+          q->bind(2, actor.user_id);
+          q->bind(3, dossier_id);
+          if (q->exec() == 0) throw conflict("not_paused", "The dossier's clock is running: there is nothing to resume.");
+          return read_pauses(c, dossier_id).back();
+        },
+        std::move(done));
+  }
+
   void create_dossier(Actor actor, NewDossierRequest request, Done<DossierCreated> done) override {
     submit<DossierCreated>(
-        [actor = std::move(actor), request = std::move(request)](Conn& c) {
+        [actor = std::move(actor), request = std::move(request), rule_set_id = rule_set_id_](Conn& c) {
           const auto office = site_row_with_kind(c, request.office);
           if (!office || office->second != SiteKind::office) {
             throw unprocessable("unknown_office", "There is no one-stop office with code " + request.office + ".");
@@ -561,8 +609,8 @@ class SqliteStorage final : public Storage {
           Query q(c,
                   "INSERT INTO dossiers (dossier_code, procedure_code, procedure_name, applicant_name, "
                   "applicant_phone, applicant_address, applicant_id_number, office_site_id, origin_site_id, service, "
-                  "due_date, created_by, created_at, fee_vnd, procedure_category) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "due_date, created_by, created_at, fee_vnd, procedure_category, rule_set_id, processing_days) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
           bind_opt(*q, 1, request.dossier_code);
           q->bind(2, request.procedure_code);
           q->bind(3, request.procedure_name);
@@ -582,6 +630,12 @@ class SqliteStorage final : public Storage {
             q->bind(14);
           }
           bind_opt(*q, 15, request.procedure_category);
+          q->bind(16, rule_set_id);
+          if (request.processing_days) {
+            q->bind(17, *request.processing_days);
+          } else {
+            q->bind(17);
+          }
           try {
             q->exec();
           } catch (const SQLite::Exception& e) {
@@ -753,6 +807,59 @@ class SqliteStorage final : public Storage {
     return q->getColumn(0).getInt64();
   }
 
+  std::optional<DeadlineFacts> deadline_facts(std::int64_t dossier_id) override {
+    auto conn = lease();
+    ReadSnapshot snapshot(*conn);
+    DeadlineFacts f;
+    {
+      Query q(*conn,
+              "SELECT d.id, COALESCE(d.rule_set_id, 0), d.service, d.due_date, d.processing_days, d.created_at, "
+              "g.province_code, g.area FROM dossiers d JOIN sites g ON g.id = d.origin_site_id WHERE d.id = ?");
+      q->bind(1, dossier_id);
+      if (!q->executeStep()) return std::nullopt;
+      f.dossier_id = q->getColumn(0).getInt64();
+      f.rule_set_id = q->getColumn(1).getInt64();
+      if (f.rule_set_id == 0) f.rule_set_id = rule_set_id_;
+      f.input.service = parse_or_throw(parse_service_option(q->getColumn(2).getText()), "service");
+      f.input.due_date = opt_text(q->getColumn(3));
+      if (!q->getColumn(4).isNull()) f.input.processing_days = q->getColumn(4).getInt();
+      f.input.created_at = q->getColumn(5).getInt64();
+      f.input.province = q->getColumn(6).getString();
+      if (!q->getColumn(7).isNull()) f.input.area = parse_area(q->getColumn(7).getText());
+    }
+    for (const auto& p : read_pauses(*conn, dossier_id)) f.input.pauses.push_back({p.paused_at, p.resumed_at});
+    Query items(*conn, "SELECT id, item_id, kind FROM items WHERE dossier_id = ? ORDER BY id");
+    items->bind(1, dossier_id);
+    while (items->executeStep()) {
+      DeadlineItem item;
+      item.item_id = items->getColumn(1).getString();
+      item.kind = parse_or_throw(parse_item_kind(items->getColumn(2).getText()), "kind");
+      Query ev(*conn, "SELECT code, occurred_at FROM events WHERE item_id = ? ORDER BY occurred_at, id");
+      ev->bind(1, items->getColumn(0).getInt64());
+      while (ev->executeStep()) {
+        item.events.push_back({parse_or_throw(parse_event_code(ev->getColumn(0).getText()), "event code"),
+                               ev->getColumn(1).getInt64()});
+      }
+      f.input.items.push_back(std::move(item));
+    }
+    return f;
+  }
+
+  std::vector<DossierPause> dossier_pauses(std::int64_t dossier_id) override {
+    auto conn = lease();
+    return read_pauses(*conn, dossier_id);
+  }
+
+  std::optional<RuleSetTexts> rule_set(std::int64_t id) override {
+    auto conn = lease();
+    Query q(*conn, "SELECT calendar, leg_limits, hash FROM rule_sets WHERE id = ?");
+    q->bind(1, id);
+    if (!q->executeStep()) return std::nullopt;
+    return RuleSetTexts{q->getColumn(0).getString(), q->getColumn(1).getString(), q->getColumn(2).getString()};
+  }
+
+  std::int64_t current_rule_set() override { return rule_set_id_; }
+
   std::vector<CitizenRequest> citizen_requests(const ItemId& id) override {
     auto conn = lease();
     Query q(*conn,
@@ -798,7 +905,7 @@ class SqliteStorage final : public Storage {
       // Built once: the statement cache is keyed by the text's address.
       static const std::string kItems =
           std::string(kScope) +
-          "SELECT i.id, i.item_id, i.kind, i.state, o.code, d.dossier_code, d.due_date, i.created_at "
+          "SELECT i.id, i.item_id, i.kind, i.state, o.code, d.dossier_code, d.due_date, i.created_at, d.id "
           "FROM picked p JOIN items i ON i.id = p.id JOIN dossiers d ON d.id = i.dossier_id "
           "JOIN sites o ON o.id = d.office_site_id ORDER BY i.id";
       Query q(*conn, kItems.c_str());
@@ -814,6 +921,7 @@ class SqliteStorage final : public Storage {
         r.dossier_code = opt_text(q->getColumn(5));
         r.due_date = opt_text(q->getColumn(6));
         r.created_at = q->getColumn(7).getInt64();
+        r.dossier_id = q->getColumn(8).getInt64();
         index.emplace(q->getColumn(0).getInt64(), out.size());
         out.push_back(std::move(r));
       }
@@ -2539,6 +2647,55 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  static bool dossier_exists(Conn& c, std::int64_t id) {
+    Query q(c, "SELECT 1 FROM dossiers WHERE id = ?");
+    q->bind(1, id);
+    return q->executeStep();
+  }
+
+  static std::vector<DossierPause> read_pauses(Conn& c, std::int64_t dossier_id) {
+    Query q(c,
+            "SELECT p.dossier_id, p.paused_at, p.reason, COALESCE(a.username, ''), p.resumed_at, "
+            "COALESCE(b.username, '') FROM dossier_pauses p LEFT JOIN users a ON a.id = p.paused_by "
+            "LEFT JOIN users b ON b.id = p.resumed_by WHERE p.dossier_id = ? ORDER BY p.id");
+    q->bind(1, dossier_id);
+    std::vector<DossierPause> out;
+    while (q->executeStep()) {
+      DossierPause p;
+      p.dossier_id = q->getColumn(0).getInt64();
+      p.paused_at = q->getColumn(1).getInt64();
+      p.reason = q->getColumn(2).getString();
+      p.paused_by = q->getColumn(3).getString();
+      if (!q->getColumn(4).isNull()) p.resumed_at = q->getColumn(4).getInt64();
+      p.resumed_by = q->getColumn(5).getString();
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  // The rules in force: stored once per content, attached to dossiers that predate schema 0006.
+  void register_rules(SQLite::Database& db) {
+    const RuleSet rules = options_.rules ? *options_.rules
+                                         : RuleSet::from_texts(std::string(WorkingCalendar::vietnam_source()),
+                                                               std::string(LegLimits::defaults_source()));
+    SQLite::Transaction tx(db);
+    SQLite::Statement ins(db,
+                          "INSERT OR IGNORE INTO rule_sets (hash, calendar, leg_limits, first_used) VALUES (?, ?, ?, ?)");
+    ins.bind(1, rules.hash);
+    ins.bind(2, rules.calendar_text);
+    ins.bind(3, rules.limits_text);
+    ins.bind(4, static_cast<std::int64_t>(now_millis()));
+    ins.exec();
+    SQLite::Statement id(db, "SELECT id FROM rule_sets WHERE hash = ?");
+    id.bind(1, rules.hash);
+    id.executeStep();
+    rule_set_id_ = id.getColumn(0).getInt64();
+    SQLite::Statement old(db, "UPDATE dossiers SET rule_set_id = ? WHERE rule_set_id IS NULL");
+    old.bind(1, rule_set_id_);
+    old.exec();
+    tx.commit();
+  }
+
   static Site read_site(SQLite::Statement& q) {
     Site s;
     s.code = q.getColumn(0).getString();
@@ -2547,6 +2704,8 @@ class SqliteStorage final : public Storage {
     s.agency_id = q.getColumn(3).getString();
     s.address = q.getColumn(4).getString();
     s.serving_post_office = q.getColumn(5).getString();
+    s.province_code = q.getColumn(6).getString();
+    if (!q.getColumn(7).isNull()) s.area = parse_area(q.getColumn(7).getText());
     return s;
   }
 
@@ -2567,7 +2726,7 @@ class SqliteStorage final : public Storage {
       Query q(c,
               "SELECT d.id, d.dossier_code, d.procedure_code, d.procedure_name, d.applicant_name, d.applicant_phone, "
               "d.applicant_address, d.applicant_id_number, o.code, o.name, g.code, d.service, d.due_date, "
-              "d.created_at, d.fee_vnd, COALESCE(u.username, ''), d.procedure_category FROM dossiers d "
+              "d.created_at, d.fee_vnd, COALESCE(u.username, ''), d.procedure_category, d.processing_days FROM dossiers d "
               "JOIN sites o ON o.id = d.office_site_id JOIN sites g ON g.id = d.origin_site_id "
               "LEFT JOIN users u ON u.id = d.created_by WHERE d.id = ?");
       q->bind(1, id);
@@ -2589,6 +2748,7 @@ class SqliteStorage final : public Storage {
       if (!q->getColumn(14).isNull()) d.fee_vnd = q->getColumn(14).getInt64();
       d.created_by = q->getColumn(15).getString();
       d.procedure_category = opt_text(q->getColumn(16));
+      if (!q->getColumn(17).isNull()) d.processing_days = q->getColumn(17).getInt();
     }
     {
       Query docs(c, "SELECT name, kind, count FROM dossier_documents WHERE dossier_id = ? ORDER BY position");
@@ -2639,6 +2799,7 @@ class SqliteStorage final : public Storage {
   }
 
   SqliteOptions options_;
+  std::int64_t rule_set_id_ = 0;  // the rule set new dossiers are received under (register_rules)
   std::unique_ptr<Conn> writer_;
   std::thread writer_thread_;
   std::mutex mutex_;

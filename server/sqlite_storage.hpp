@@ -18,6 +18,9 @@ struct SqliteOptions {
   std::string ledger_key_path;
   // How often the writer signs a checkpoint while events arrive (and at shutdown).
   UnixMillis checkpoint_interval_ms = 1000;
+  // The deadline rules in force (calendar.hpp): stored by hash at open, attached to every new dossier and to
+  // dossiers from before schema 0006. Default: the embedded Vietnamese calendar and leg limits.
+  std::optional<RuleSet> rules;
 };
 
 // Opens (creating if needed) the database, applies the embedded migrations in order and starts the writer.

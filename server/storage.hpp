@@ -1,6 +1,8 @@
 #pragma once
 
+#include "calendar.hpp"
 #include "clock.hpp"
+#include "deadline.hpp"
 #include "dossier.hpp"
 #include "item_id.hpp"
 #include "journey.hpp"
@@ -35,6 +37,8 @@ struct Site {
   std::string agency_id;  // offices: mã định danh (e.g. 000.00.01.H26); empty for post offices
   std::string address;
   std::string serving_post_office;  // offices: the post office that carries their mail (may be empty)
+  std::string province_code;        // mã tỉnh, as the leg limits file names provinces (may be empty)
+  std::optional<Area> area;         // urban, rural, remote: which leg limit applies (none: rural)
 };
 
 struct User {
@@ -119,6 +123,7 @@ struct DossierInfo {
   std::string origin_site;  // where it was registered
   ServiceOption service = ServiceOption::both;
   std::optional<std::string> due_date;
+  std::optional<int> processing_days;
   UnixMillis created_at = 0;
   std::vector<ItemSummary> items;
   std::vector<DossierDocument> documents;
@@ -392,6 +397,27 @@ struct HandoffRecord {
   std::string counterpart_site;  // the other side of the handoff
 };
 
+// What deadlines are computed from (deadline.hpp), with the rule set the dossier was received under.
+struct DeadlineFacts {
+  std::int64_t dossier_id = 0;
+  std::int64_t rule_set_id = 0;
+  DeadlineInput input;
+};
+// One stop of a dossier's clock (yêu cầu bổ sung hồ sơ).
+struct DossierPause {
+  std::int64_t dossier_id = 0;
+  UnixMillis paused_at = 0;
+  std::string reason;
+  std::string paused_by;
+  std::optional<UnixMillis> resumed_at;
+  std::string resumed_by;
+};
+struct RuleSetTexts {
+  std::string calendar;
+  std::string leg_limits;
+  std::string hash;
+};
+
 // The one storage interface the server uses. SQLite is the embedded implementation; a PostgreSQL one must
 // pass the same tests. Reads are synchronous and safe from any thread. Writes are asynchronous: `done` runs
 // once the change is durable (committed with fsync), or with the error that stopped it. Errors are
@@ -418,6 +444,11 @@ class Storage {
   // The routes of every item of a dossier (for the rules about who may read it).
   virtual std::vector<std::string> dossier_routes(std::int64_t dossier_id) = 0;
   virtual std::optional<std::int64_t> dossier_of_item(const ItemId& id) = 0;
+  virtual std::optional<DeadlineFacts> deadline_facts(std::int64_t dossier_id) = 0;
+  virtual std::vector<DossierPause> dossier_pauses(std::int64_t dossier_id) = 0;
+  // A stored rule set by id; the current one (registered at open) by current_rule_set().
+  virtual std::optional<RuleSetTexts> rule_set(std::int64_t id) = 0;
+  virtual std::int64_t current_rule_set() = 0;
   // The dossier with this one-stop dossier code (mã hồ sơ, printed on the receipt).
   virtual std::optional<std::int64_t> dossier_by_code(std::string_view dossier_code) = 0;
   virtual std::vector<CitizenRequest> citizen_requests(const ItemId& id) = 0;
@@ -483,6 +514,10 @@ class Storage {
   // Creates the dossier and its first item: a dossier item for "send"/"both", none for "receive" (the result
   // item is created later with create_result).
   virtual void create_dossier(Actor actor, NewDossierRequest request, Done<DossierCreated> done) = 0;
+  // Stops a dossier's clock (409 already_paused) or starts it again (409 not_paused).
+  virtual void pause_dossier(Actor actor, std::int64_t dossier_id, std::string reason, UnixMillis at,
+                             Done<DossierPause> done) = 0;
+  virtual void resume_dossier(Actor actor, std::int64_t dossier_id, UnixMillis at, Done<DossierPause> done) = 0;
   // `delivery_post_office`: where the result is delivered from; default the post office that registered the
   // dossier, else the one serving the office.
   virtual void create_result(Actor actor, std::int64_t dossier_id, std::optional<std::string> delivery_post_office,

@@ -63,7 +63,9 @@ json site_json(const Site& s) {
           {"name", s.name},
           {"agency_id", s.agency_id},
           {"address", s.address},
-          {"serving_post_office", s.serving_post_office.empty() ? json(nullptr) : json(s.serving_post_office)}};
+          {"serving_post_office", s.serving_post_office.empty() ? json(nullptr) : json(s.serving_post_office)},
+          {"province_code", s.province_code},
+          {"area", s.area ? json(to_string(*s.area)) : json(nullptr)}};
 }
 
 // Staff see the applicant; a clerk never sees the ID number (design.md section 5).
@@ -92,6 +94,7 @@ json dossier_json(const DossierInfo& d, const Actor& viewer) {
             {"items", std::move(items)}};
   j["dossier_code"] = d.dossier_code ? json(*d.dossier_code) : json(nullptr);
   j["due_date"] = d.due_date ? json(*d.due_date) : json(nullptr);
+  j["processing_days"] = d.processing_days ? json(*d.processing_days) : json(nullptr);
   j["fee_vnd"] = d.fee_vnd ? json(*d.fee_vnd) : json(nullptr);
   return j;
 }

@@ -324,6 +324,18 @@ std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::js
     if (!is_valid_date(*text)) return invalid("due_date", "bad_date", "due_date must be a real date as YYYY-MM-DD.");
     request.due_date = std::move(*text);
   }
+  if (auto it = body.find("processing_days"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return wrong_type("processing_days", "a whole number of working days");
+    const auto days = it->get<std::int64_t>();
+    if (days < 0 || days > 365) {
+      return invalid("processing_days", "bad_processing_days", "processing_days must be 0 to 365 working days.");
+    }
+    if (request.due_date) {
+      return invalid("processing_days", "due_date_and_processing_days",
+                     "Give either due_date (as printed on the receipt) or processing_days, not both.");
+    }
+    request.processing_days = static_cast<int>(days);
+  }
   if (auto error = read_documents(body, request.documents)) return *error;
   if (auto error = read_fee(body, request.fee_vnd)) return *error;
   return request;

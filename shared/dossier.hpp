@@ -63,6 +63,9 @@ struct NewDossierRequest {
   std::optional<std::int64_t> fee_vnd;     // "fee_vnd": fees collected at pickup (phí, lệ phí), 0..100,000,000
   // "procedure": {"category"}: the field (lĩnh vực, e.g. "Hộ tịch"), all that public tracking shows of it.
   std::optional<std::string> procedure_category = std::nullopt;
+  // "processing_days": the procedure's time limit in working days (0..365), counted from the office's
+  // receipt by the dossier's calendar (deadline.hpp); an alternative to a printed due_date, not both.
+  std::optional<int> processing_days = std::nullopt;
 };
 
 struct Recipient {

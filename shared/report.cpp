@@ -88,7 +88,9 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
       w.limit_hours = limit == limits.step_hours.end() ? 24 : limit->second;
       w.dossier_code = item.dossier_code;
       w.due_date = item.due_date;
-      w.past_due = item.due_date && *item.due_date < today;
+      w.past_due = item.dossier_due_at ? now > *item.dossier_due_at : item.due_date && *item.due_date < today;
+      w.late_parts = item.late_parts;
+      w.due_at = item.dossier_due_at;
       if (now - w.since > static_cast<UnixMillis>(w.limit_hours) * kHour || w.past_due) r.waiting.push_back(w);
     }
 
@@ -111,14 +113,18 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
     }
     if (item.kind == ItemKind::dossier) {
       const auto* accepted = first_of(item, EventCode::EMA);
-      const bool on_time = accepted && delivered->occurred_at - accepted->occurred_at <=
-                                           static_cast<UnixMillis>(limits.dossier_leg_hours) * kHour;
+      const bool on_time =
+          item.leg_due_at ? delivered->occurred_at <= *item.leg_due_at
+                          : accepted && delivered->occurred_at - accepted->occurred_at <=
+                                            static_cast<UnixMillis>(limits.dossier_leg_hours) * kHour;
       count_leg(legs, accepted ? accepted->site : std::string(), "dossier", on_time);
       count_leg(legs, item.office, "dossier", on_time);
     } else {
       const auto* handed = first_of(item, EventCode::RES);
       bool on_time = false;
-      if (item.due_date) {
+      if (item.leg_due_at) {
+        on_time = delivered->occurred_at <= *item.leg_due_at;
+      } else if (item.due_date) {
         on_time = format_date_vn(delivered->occurred_at) <= *item.due_date;
       } else if (handed) {
         on_time =

@@ -29,6 +29,12 @@ struct ReportItem {
   std::optional<std::string> due_date;  // YYYY-MM-DD, the result's due date (hẹn trả)
   UnixMillis created_at = 0;
   std::vector<ReportEvent> events;  // in order of occurrence
+  // From the dossier's frozen deadline rules (deadline.hpp), when the server judged it: the leg's due instant,
+  // the dossier's (hẹn trả, after pauses), and why the dossier is late. Without them the hour limits apply.
+  std::int64_t dossier_id = 0;
+  std::optional<UnixMillis> leg_due_at;
+  std::optional<UnixMillis> dossier_due_at;
+  std::vector<std::string> late_parts;
 };
 
 // How long an item may stay at each step before it "waits too long", in hours; and how long a leg may take.
@@ -50,6 +56,8 @@ struct WaitingItem {
   std::optional<std::string> dossier_code;
   std::optional<std::string> due_date;
   bool past_due = false;  // the dossier's due date has passed and its result has not reached the citizen
+  std::vector<std::string> late_parts;  // dossier_leg, processing, result_leg
+  std::optional<UnixMillis> due_at;     // the dossier's due instant under its rules, when known
 };
 
 struct OnTime {

@@ -141,6 +141,7 @@ async function refresh(event) {
     return;
   }
   renderWaiting(report.waiting);
+  renderLate(report.late_dossiers || []);
   renderStates(report.by_state);
   renderOnTime(report.on_time);
   renderMore(report);
@@ -180,6 +181,33 @@ function renderWaiting(rows) {
     const due = el("td", null, dmy(w.due_date));
     if (w.past_due) due.append(" ", el("span", "badge late", "Quá hạn trả / past due"));
     tr.append(id, state, where, waited, due);
+    body.append(tr);
+  }
+}
+
+const LATE_PARTS = {
+  dossier_leg: ["Bưu điện chuyển hồ sơ đến cơ quan chậm", "post late bringing the dossier to the office"],
+  processing: ["Cơ quan giải quyết quá ngày hẹn trả", "office past the due date"],
+  result_leg: ["Bưu điện chuyển kết quả đến công dân chậm", "post late bringing the result home"],
+};
+
+function renderLate(rows) {
+  const body = $("late");
+  body.replaceChildren();
+  $("late-count").textContent = `(${rows.length})`;
+  if (!rows.length) emptyRow(body, 3);
+  for (const d of rows) {
+    const tr = el("tr");
+    tr.dataset.dossier = d.dossier_id;
+    const id = el("td", "id", d.dossier_code || `#${d.dossier_id}`);
+    const due = el("td", null, d.due_at ? localTime(d.due_at) : "");
+    if (d.paused) due.append(" ", el("span", "badge", "Tạm dừng / paused"));
+    const why = el("td");
+    for (const part of d.late_parts) {
+      const [vi, en] = LATE_PARTS[part] || [part, part];
+      why.append(bilingual("div", "late-part", [vi, en]));
+    }
+    tr.append(id, due, why);
     body.append(tr);
   }
 }
@@ -310,6 +338,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", login);
   $("filter").addEventListener("submit", refresh);
   $("export-waiting").addEventListener("click", (e) => exportCsv("/api/v1/reports/waiting.csv", e.currentTarget));
+  $("export-late").addEventListener("click", (e) => exportCsv("/api/v1/reports/late.csv", e.currentTarget));
   $("export-ontime").addEventListener("click", (e) => exportCsv("/api/v1/reports/on-time.csv", e.currentTarget));
   if (session) {
     showReports().catch(() => showLogin());

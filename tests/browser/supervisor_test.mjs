@@ -45,6 +45,9 @@ try {
   assert.match(row, /quá \d+ giờ/, "how far over the limit");
   // The demo's result due on a past day is flagged.
   assert.ok(await page.eval("document.querySelectorAll('#waiting tr.past-due').length >= 1"), "a past-due row");
+  // And its dossier is listed as late, with the reason in words.
+  const lateText = await page.eval("document.querySelector('#late')?.innerText || ''");
+  assert.ok(lateText.includes("Cơ quan giải quyết quá ngày hẹn trả"), `late dossier with its reason: ${lateText}`);
   // Charts: bars for the states and for on-time rates.
   assert.ok(await page.eval("document.querySelectorAll('#state-chart rect.bar').length >= 3"), "state chart bars");
   assert.ok(await page.eval("document.querySelectorAll('#ontime-chart rect.bar').length >= 1"), "on-time chart bars");

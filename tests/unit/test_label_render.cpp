@@ -13,7 +13,8 @@ using namespace dpost::label_test;
 namespace {
 
 std::filesystem::path golden_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "golden";
+  // From the build's source path, not __FILE__: ccache with CCACHE_BASEDIR makes __FILE__ relative.
+  return std::filesystem::path(DPOST_TESTDATA_DIR).parent_path() / "golden";
 }
 
 // Compares with tests/golden/NAME exactly; DPOST_UPDATE_GOLDEN=1 rewrites the file instead.
