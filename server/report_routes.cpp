@@ -55,6 +55,7 @@ struct Computed {
   Period period;
   Report report;
   std::vector<LateDossier> late;  // most overdue first
+  std::vector<ReportItem> items;   // what the report was built from (with deadlines), for the series
   std::map<std::string, std::string> site_names;
 };
 
@@ -89,6 +90,7 @@ Computed compute(RouteContext& ctx, HttpRequest& req) {
                    [&](const LateDossier& a, const LateDossier& b) { return overdue_since(a) < overdue_since(b); });
   const auto limits = ReportLimits::defaults(static_cast<int>(ctx.options.confirm_within_ms / 60000));
   c.report = build_report(items, c.period.from, c.period.to, now_millis(), limits);
+  c.items = std::move(items);
   for (const auto& s : ctx.storage.list_sites()) c.site_names.emplace(s.code, s.name);
   return c;
 }
@@ -132,6 +134,62 @@ json waiting_json(const Computed& c, const WaitingItem& w) {
   return j;
 }
 
+json on_time_json(const Computed& c, const Report& report) {
+  json on_time = json::array();
+  for (const auto& o : report.on_time) {
+    on_time.push_back({{"site", o.site},
+                       {"site_name", name_of(c, o.site)},
+                       {"leg", o.leg},
+                       {"completed", o.completed},
+                       {"on_time", o.on_time},
+                       {"late", o.late},
+                       {"rate", o.completed ? static_cast<double>(o.on_time) / o.completed : 0.0}});
+  }
+  return on_time;
+}
+
+json transit_json(const Report& report) {
+  json transit = json::object();
+  for (const auto& [kind, p] : report.transit_hours) {
+    transit[kind] = {{"count", p.count}, {"p50", p.p50}, {"p90", p.p90}, {"max", p.max}};
+  }
+  return transit;
+}
+
+json failed_json(const Report& report) {
+  json failed = json::array();
+  for (const auto& [reason, count] : report.failed_attempts) failed.push_back({{"reason", reason}, {"count", count}});
+  return failed;
+}
+
+json states_json(const std::map<std::string, std::map<std::string, int>>& by) {
+  json out = json::object();
+  for (const auto& [kind, states] : by) {
+    for (const auto& [state, count] : states) out[kind][state] = count;
+  }
+  return out;
+}
+
+// The period cut into ?group=day|week|month buckets, each with the overview's period figures and the counts by
+// state at its end.
+struct Series {
+  std::string group;
+  std::vector<std::pair<Bucket, Report>> buckets;
+};
+Series series_of(RouteContext& ctx, const HttpRequest& req, const Computed& c) {
+  Series s;
+  s.group = req.query_param("group");
+  if (s.group.empty()) s.group = "week";
+  const auto grouping = parse_grouping(s.group);
+  if (!grouping) throw unprocessable("bad_group", "group must be day, week or month.");
+  const auto limits = ReportLimits::defaults(static_cast<int>(ctx.options.confirm_within_ms / 60000));
+  const auto now = now_millis();
+  for (const auto& b : split_period(c.period.from, c.period.to, *grouping)) {
+    s.buckets.emplace_back(b, build_report(c.items, b.from, b.to, now, limits));
+  }
+  return s;
+}
+
 HttpResponse csv_response(std::string body, const std::string& filename) {
   HttpResponse r;
   r.content_type = "text/csv; charset=utf-8";
@@ -166,23 +224,9 @@ void add_report_routes(Router& router, RouteContext& context) {
     }
     json waiting = json::array();
     for (const auto& w : c.report.waiting) waiting.push_back(waiting_json(c, w));
-    json on_time = json::array();
-    for (const auto& o : c.report.on_time) {
-      on_time.push_back({{"site", o.site},
-                         {"site_name", name_of(c, o.site)},
-                         {"leg", o.leg},
-                         {"completed", o.completed},
-                         {"on_time", o.on_time},
-                         {"late", o.late},
-                         {"rate", o.completed ? static_cast<double>(o.on_time) / o.completed : 0.0}});
-    }
-    json transit = json::object();
-    for (const auto& [kind, p] : c.report.transit_hours) {
-      transit[kind] = {{"count", p.count}, {"p50", p.p50}, {"p90", p.p90}, {"max", p.max}};
-    }
-    json failed = json::array();
-    for (const auto& [reason, count] : c.report.failed_attempts)
-      failed.push_back({{"reason", reason}, {"count", count}});
+    auto on_time = on_time_json(c, c.report);
+    auto transit = transit_json(c.report);
+    auto failed = failed_json(c.report);
     reply(json_response(200, {{"sites", c.sites},
                               {"from", c.period.from_date},
                               {"to", c.period.to_date},
@@ -210,6 +254,40 @@ void add_report_routes(Router& router, RouteContext& context) {
                        w.dossier_code.value_or(""), w.due_date.value_or(""), join_parts(w.late_parts)});
     }
     reply(csv_response(std::move(body), "waiting-" + c.period.to_date + ".csv"));
+  });
+
+  // Per day, week or month: the same figures for each bucket of the period.
+  router.add("GET", "/api/v1/reports/series", [ctx](HttpRequest& req, Reply reply) {
+    const auto c = compute(*ctx, req);
+    const auto s = series_of(*ctx, req, c);
+    json buckets = json::array();
+    for (const auto& [b, r] : s.buckets) {
+      buckets.push_back({{"from", format_date_vn(b.from)},
+                         {"to", format_date_vn(b.to - 1)},
+                         {"by_state", states_json(states_at(c.items, b.to))},
+                         {"on_time", on_time_json(c, r)},
+                         {"transit_hours", transit_json(r)},
+                         {"failed_attempts", failed_json(r)},
+                         {"returns", r.returns}});
+    }
+    reply(json_response(200, {{"sites", c.sites},
+                              {"from", c.period.from_date},
+                              {"to", c.period.to_date},
+                              {"group", s.group},
+                              {"buckets", std::move(buckets)}}));
+  });
+
+  router.add("GET", "/api/v1/reports/series.csv", [ctx](HttpRequest& req, Reply reply) {
+    const auto c = compute(*ctx, req);
+    const auto s = series_of(*ctx, req, c);
+    std::string body = csv_row({"from", "to", "site", "site_name", "leg", "completed", "on_time", "late"});
+    for (const auto& [b, r] : s.buckets) {
+      for (const auto& o : r.on_time) {
+        body += csv_row({format_date_vn(b.from), format_date_vn(b.to - 1), o.site, name_of(c, o.site), o.leg,
+                         std::to_string(o.completed), std::to_string(o.on_time), std::to_string(o.late)});
+      }
+    }
+    reply(csv_response(std::move(body), "series-" + s.group + "-" + c.period.to_date + ".csv"));
   });
 
   // Dossiers with a late part: the office's processing past hẹn trả, or a postal leg past its limit.

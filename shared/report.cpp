@@ -1,6 +1,7 @@
 #include "report.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace dpost {
@@ -149,6 +150,53 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
   std::stable_sort(r.failed_attempts.begin(), r.failed_attempts.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   return r;
+}
+
+std::optional<Grouping> parse_grouping(std::string_view text) {
+  if (text == "day") return Grouping::day;
+  if (text == "week") return Grouping::week;
+  if (text == "month") return Grouping::month;
+  return std::nullopt;
+}
+
+std::vector<Bucket> split_period(UnixMillis from, UnixMillis to, Grouping grouping) {
+  constexpr UnixMillis kDay = 24 * kHour;
+  constexpr UnixMillis kOffset = 7 * kHour;  // Vietnam
+  std::vector<Bucket> out;
+  UnixMillis start = from;
+  while (start < to) {
+    const UnixMillis local = start + kOffset;
+    const std::int64_t day = local >= 0 ? local / kDay : (local - kDay + 1) / kDay;
+    std::int64_t next_day = day + 1;
+    if (grouping == Grouping::week) {
+      const auto weekday = ((day % 7) + 7 + 3) % 7;  // 0 = Monday (1970-01-01 was a Thursday)
+      next_day = day + 7 - weekday;
+    } else if (grouping == Grouping::month) {
+      using namespace std::chrono;
+      const year_month_day ymd{sys_days{days{day}}};
+      const auto first_next = year_month_day{ymd.year() / ymd.month() / 1} + months{1};
+      next_day = sys_days{first_next}.time_since_epoch().count();
+    }
+    const UnixMillis end = std::min(to, next_day * kDay - kOffset);
+    out.push_back({start, end});
+    start = end;
+  }
+  return out;
+}
+
+std::map<std::string, std::map<std::string, int>> states_at(const std::vector<ReportItem>& items, UnixMillis t) {
+  std::map<std::string, std::map<std::string, int>> out;
+  for (const auto& item : items) {
+    const UnixMillis born = item.events.empty() ? item.created_at
+                                                : std::min(item.created_at, item.events.front().occurred_at);
+    if (born >= t) continue;
+    std::vector<EventCode> codes;
+    for (const auto& e : item.events) {
+      if (e.occurred_at < t) codes.push_back(e.code);
+    }
+    ++out[std::string(to_string(item.kind))][std::string(to_string(replay(item.kind, codes).state))];
+  }
+  return out;
 }
 
 std::string csv_field(std::string_view text) {

@@ -88,6 +88,20 @@ struct Report {
 Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixMillis to, UnixMillis now,
                     const ReportLimits& limits);
 
+// A report period cut into days, ISO weeks (Monday first) or calendar months, Vietnam time; the first and
+// last buckets are clipped to [from, to).
+enum class Grouping { day, week, month };
+std::optional<Grouping> parse_grouping(std::string_view text);
+struct Bucket {
+  UnixMillis from = 0;
+  UnixMillis to = 0;  // exclusive
+};
+std::vector<Bucket> split_period(UnixMillis from, UnixMillis to, Grouping grouping);
+
+// How many items were in each state at `t` (kind -> state -> count), replaying each item's events before `t`;
+// an item exists from its first event or its creation, whichever is earlier.
+std::map<std::string, std::map<std::string, int>> states_at(const std::vector<ReportItem>& items, UnixMillis t);
+
 // The nearest-rank percentile of sorted values (p in 0..100); 0 for none.
 double percentile(const std::vector<double>& sorted, double p);
 

@@ -140,3 +140,41 @@ TEST_CASE("report: CSV fields are quoted when needed and never run as spreadshee
   CHECK(csv_field("-5") == "'-5");
   CHECK(csv_field("a\nb") == "\"a\nb\"");
 }
+
+TEST_CASE("report: a period cut into days, ISO weeks and months in Vietnam time") {
+  const auto from = *parse_rfc3339("2026-11-01T00:00:00+07:00");  // a Sunday
+  const auto to = *parse_rfc3339("2026-12-03T00:00:00+07:00");
+  auto dates = [](const std::vector<Bucket>& b) {
+    std::vector<std::string> out;
+    for (const auto& x : b) out.push_back(format_date_vn(x.from) + ".." + format_date_vn(x.to - 1));
+    return out;
+  };
+  CHECK(dates(split_period(from, to, Grouping::week)) ==
+        std::vector<std::string>{"2026-11-01..2026-11-01", "2026-11-02..2026-11-08", "2026-11-09..2026-11-15",
+                                 "2026-11-16..2026-11-22", "2026-11-23..2026-11-29", "2026-11-30..2026-12-02"});
+  CHECK(dates(split_period(from, to, Grouping::month)) ==
+        std::vector<std::string>{"2026-11-01..2026-11-30", "2026-12-01..2026-12-02"});
+  const auto days = split_period(from, to, Grouping::day);
+  CHECK(days.size() == 32);
+  CHECK(days.front().to - days.front().from == 24 * kHour);
+  CHECK(days.back().to == to);
+  CHECK(split_period(to, to, Grouping::day).empty());
+  CHECK_FALSE(parse_grouping("year"));
+}
+
+TEST_CASE("report: counts by state at a moment replay each item's events before it") {
+  const std::vector<ReportItem> items{
+      item("A", ItemKind::dossier, ItemState::received,
+           {ev(EventCode::EMA, "BC-HN01", 1), ev(EventCode::EMG, "BC-HN01", 2), ev(EventCode::EDG, "BC-HN01", 3),
+            ev(EventCode::EMI, "BC-HN01", 5), ev(EventCode::RCV, "MC-HN-BD", 6)}),
+      item("B", ItemKind::dossier, ItemState::accepted, {ev(EventCode::EMA, "BC-HN01", 10)}),
+  };
+  auto at = [&](double hours) { return states_at(items, kStart + static_cast<UnixMillis>(hours * kHour)); };
+  // item() above creates each item an hour before its first event.
+  CHECK(at(0.5)["dossier"]["created"] == 1);
+  CHECK(at(0.5)["dossier"].size() == 1);
+  CHECK(at(5.5)["dossier"]["delivered"] == 1);
+  CHECK(at(5.5)["dossier"].size() == 1);  // B is created an hour before its EMA at 10 h
+  CHECK(at(11)["dossier"]["received"] == 1);
+  CHECK(at(11)["dossier"]["accepted"] == 1);
+}
