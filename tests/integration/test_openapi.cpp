@@ -375,3 +375,55 @@ TEST_CASE("openapi: real answers carry every property the description marks requ
   CHECK(other_site.status == 403);
   check_answer(spec, "GET", "/api/v1/dossiers/{id}", other_site);
 }
+
+TEST_CASE("openapi: the answers of bags, handoffs, reports, deadlines, ledger, devices and accounts match it too") {
+  auto& server = shared_demo_server();
+  ApiSession session(server);
+  const auto spec = fetch_spec(session.client);
+  Timeline timeline;
+  auto get = [&](const std::string& pattern, const std::string& path, const std::string& user) {
+    check_answer(spec, "GET", pattern, session.client.get(path, user.empty() ? "" : session.token(user)));
+  };
+
+  const auto item_id = accepted_dossier_item(session, timeline);
+  auto item = session.item("clerk1", item_id).json();
+  const auto event_id = item["events"][0]["event_id"].get<std::string>();
+  const auto dossier_id = std::to_string(item["dossier"]["id"].get<std::int64_t>());
+
+  get("/readyz", "/readyz", "");
+  get("/api/v1/track/token/{token}", "/api/v1/track/token/" + item["tracking_token"].get<std::string>(), "");
+  get("/api/v1/users", "/api/v1/users", "admin");
+  get("/api/v1/devices", "/api/v1/devices", "clerk1");
+  get("/api/v1/dossiers/{id}/deadline", "/api/v1/dossiers/" + dossier_id + "/deadline", "staff1");
+  get("/api/v1/handoffs/pending", "/api/v1/handoffs/pending", "staff1");
+  get("/api/v1/handoffs/problems", "/api/v1/handoffs/problems", "supervisor1");
+  get("/api/v1/reports/overview", "/api/v1/reports/overview", "supervisor1");
+  get("/api/v1/audit", "/api/v1/audit?limit=5", "admin");
+  get("/api/v1/ledger/key", "/api/v1/ledger/key", "");
+  get("/api/v1/ledger/checkpoints", "/api/v1/ledger/checkpoints", "supervisor1");
+  get("/api/v1/ledger/verify", "/api/v1/ledger/verify", "supervisor1");
+  get("/api/v1/ledger/proof/inclusion", "/api/v1/ledger/proof/inclusion?event_id=" + event_id, "clerk1");
+  auto checkpoint = session.client.get("/api/v1/ledger/checkpoint");
+  check_answer(spec, "GET", "/api/v1/ledger/checkpoint", checkpoint);
+  if (checkpoint.status == 200) {
+    const auto size = std::to_string(checkpoint.json()["tree_size"].get<std::int64_t>());
+    get("/api/v1/ledger/proof/consistency", "/api/v1/ledger/proof/consistency?first=1&second=" + size, "");
+  }
+
+  // A bag from the post office to the office, made up and looked at.
+  auto bag = session.client.post("/api/v1/bags", json{{"destination", kOffice1}}, session.token("clerk1"));
+  check_answer(spec, "POST", "/api/v1/bags", bag);
+  REQUIRE(bag.status == 201);
+  const auto bag_id = bag.json()["bag_id"].get<std::string>();
+  get("/api/v1/bags/{bag_id}", "/api/v1/bags/" + bag_id, "clerk1");
+  get("/api/v1/bags", "/api/v1/bags", "clerk1");
+  check_answer(spec, "POST", "/api/v1/bags/{bag_id}/dispatch",
+               session.client.post("/api/v1/bags/" + bag_id + "/dispatch", json{{"event_id", new_uuid()}},
+                                   session.token("clerk1")));
+
+  // Refusals keep the one error body.
+  check_answer(spec, "POST", "/api/v1/login",
+               session.client.post("/api/v1/login", json{{"username", "clerk1"}, {"password", "wrong"}}));
+  get("/api/v1/users", "/api/v1/users", "clerk1");
+  get("/api/v1/bags/{bag_id}", "/api/v1/bags/BAG000000014", "clerk1");
+}
