@@ -11,7 +11,7 @@
 
 namespace dpost::server {
 
-std::span<const dpost::EmbeddedFile> web_files();  // generated from server/web/*
+std::span<const dpost::EmbeddedFile> web_files();              // generated from server/web/*
 std::span<const dpost::EmbeddedFile> api_description_files();  // generated from docs/openapi.json
 
 namespace {

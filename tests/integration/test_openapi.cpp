@@ -262,7 +262,8 @@ TEST_CASE("openapi: each operation declares its path parameters, has a 2xx answe
     const auto& node = *op.node;
     CHECK_MESSAGE(!node.value("summary", "").empty(), name << ": no summary");
     if (node.contains("operationId")) {
-      CHECK_MESSAGE(operation_ids.insert(node["operationId"].get<std::string>()).second, name << ": operationId reused");
+      CHECK_MESSAGE(operation_ids.insert(node["operationId"].get<std::string>()).second,
+                    name << ": operationId reused");
     }
 
     // Path parameters: each {name} of the path is declared "in": "path", required, and nothing else is.
@@ -367,8 +368,8 @@ TEST_CASE("openapi: real answers carry every property the description marks requ
   auto anonymous = session.client.get("/api/v1/items/" + item_id);
   CHECK(anonymous.status == 401);
   check_answer(spec, "GET", "/api/v1/items/{item_id}", anonymous);
-  auto invalid = session.client.post("/api/v1/dossiers", json{{"procedure", {{"code", "1.005129"}}}},
-                                     session.token("clerk1"));
+  auto invalid =
+      session.client.post("/api/v1/dossiers", json{{"procedure", {{"code", "1.005129"}}}}, session.token("clerk1"));
   CHECK(invalid.status == 422);
   check_answer(spec, "POST", "/api/v1/dossiers", invalid);
   auto other_site = session.client.get("/api/v1/dossiers/" + std::to_string(dossier_id), session.token("staff2"));
