@@ -25,15 +25,15 @@ constexpr const char* kMethods[] = {"get", "put", "post", "delete", "options", "
 // "/api/v1/items/{item_id}/label" -> "/api/v1/items/{}/label": the router and OpenAPI both write a path
 // parameter as {name}; only the position matters for "is this the same route", not the name.
 std::string shape_of(const std::string& pattern) {
-  static const std::regex kParam(R"(\{[^/{}]+\})");
-  return std::regex_replace(pattern, kParam, "{}");
+  static const std::regex param(R"(\{[^/{}]+\})");
+  return std::regex_replace(pattern, param, "{}");
 }
 
 // The {name}s of a pattern, in order.
 std::vector<std::string> params_of(const std::string& pattern) {
-  static const std::regex kParam(R"(\{([^/{}]+)\})");
+  static const std::regex param(R"(\{([^/{}]+)\})");
   std::vector<std::string> names;
-  for (auto it = std::sregex_iterator(pattern.begin(), pattern.end(), kParam); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(pattern.begin(), pattern.end(), param); it != std::sregex_iterator(); ++it) {
     names.push_back((*it)[1].str());
   }
   return names;
@@ -54,12 +54,12 @@ std::vector<std::pair<std::string, std::string>> server_routes(const TestServer&
   text << in.rdbuf();
   INFO("dossier-server routes:\n" << text.str());
   REQUIRE(rc == 0);
-  static const std::regex kLine(R"(^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (/\S*)$)");
+  static const std::regex route_line(R"(^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (/\S*)$)");
   std::vector<std::pair<std::string, std::string>> routes;
   std::string line;
   while (std::getline(text, line)) {
     std::smatch m;
-    if (std::regex_match(line, m, kLine)) routes.emplace_back(m[1].str(), m[2].str());
+    if (std::regex_match(line, m, route_line)) routes.emplace_back(m[1].str(), m[2].str());
   }
   REQUIRE(routes.size() > 10);
   return routes;
@@ -141,13 +141,15 @@ void check_required(const json& spec, const json& schema_node, const json& value
     }
     if (schema.contains("properties")) {
       for (const auto& [name, sub] : schema.at("properties").items()) {
-        if (value.contains(name)) check_required(spec, sub, value.at(name), where + "." + name, problems);
+        if (value.contains(name))
+          check_required(spec, sub, value.at(name), std::string(where).append(".").append(name), problems);
       }
     }
     if (schema.contains("additionalProperties") && schema.at("additionalProperties").is_object()) {
       for (const auto& [name, sub] : value.items()) {
         if (!schema.contains("properties") || !schema.at("properties").contains(name)) {
-          check_required(spec, schema.at("additionalProperties"), sub, where + "." + name, problems);
+          check_required(spec, schema.at("additionalProperties"), sub, std::string(where).append(".").append(name),
+                         problems);
         }
       }
     }
@@ -229,9 +231,11 @@ TEST_CASE("openapi: the described paths and methods are exactly the server's rou
   std::set<std::pair<std::string, std::string>> served;
   for (const auto& [method, pattern] : routes) served.emplace(method, shape_of(pattern));
 
-  for (const auto& [method, pattern] : routes) {
+  for (const auto& route : routes) {
+    const auto& [method, pattern] = route;
+    const auto name = std::string(method).append(" ").append(pattern);
     CHECK_MESSAGE(described.count({method, shape_of(pattern)}) == 1,
-                  "the server has " << method << " " << pattern << " but docs/openapi.json does not describe it");
+                  "the server has " << name << " but docs/openapi.json does not describe it");
   }
   for (const auto& op : operations_of(spec)) {
     CHECK_MESSAGE(served.count({op.method, shape_of(op.path)}) == 1,
@@ -283,7 +287,9 @@ TEST_CASE("openapi: each operation declares its path parameters, has a 2xx answe
 
     REQUIRE_MESSAGE(node.contains("responses"), name << ": no responses");
     bool has_2xx = false;
-    for (const auto& [code, response_node] : node.at("responses").items()) {
+    for (const auto& response_entry : node.at("responses").items()) {
+      const std::string& code = response_entry.key();
+      const auto& response_node = response_entry.value();
       if (code.size() == 3 && code[0] == '2') has_2xx = true;
       // The citizen's HTML forms answer success with 303 back to their page (Post/Redirect/Get): for a page,
       // that redirect is the success answer.
@@ -307,7 +313,8 @@ TEST_CASE("openapi: each operation declares its path parameters, has a 2xx answe
     // Who may call: public operations say so with an empty list; the rest use the declared schemes.
     const auto& security = node.contains("security") ? node.at("security") : spec.at("security");
     for (const auto& requirement : security) {
-      for (const auto& [scheme, scopes] : requirement.items()) {
+      for (const auto& entry : requirement.items()) {
+        const std::string& scheme = entry.key();
         CHECK_MESSAGE(spec.contains(json::json_pointer("/components/securitySchemes") / scheme),
                       name << ": unknown security scheme " << scheme);
       }
