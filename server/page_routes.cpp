@@ -11,7 +11,8 @@
 
 namespace dpost::server {
 
-std::span<const dpost::EmbeddedFile> web_files();  // generated from server/web/*
+std::span<const dpost::EmbeddedFile> web_files();              // generated from server/web/*
+std::span<const dpost::EmbeddedFile> api_description_files();  // generated from docs/openapi.json
 
 namespace {
 
@@ -542,9 +543,32 @@ HttpResponse staff_page(const HttpRequest& req, const EmbeddedFile& file) {
   return r;
 }
 
+// The API's OpenAPI description, embedded at build time: revalidated like the staff assets (ETag, 304), so a
+// client generator or a monitoring check polling it costs a bodiless answer while the build is unchanged.
+HttpResponse api_description(const HttpRequest& req) {
+  const auto files = api_description_files();
+  const auto& file = files.front();
+  HttpResponse r;
+  const auto etag = etag_of(file);
+  if (req.header("if-none-match").find(etag) != std::string_view::npos) {
+    r.status = 304;
+  } else {
+    r.content_type = "application/json";
+    r.body = std::string(file.text);
+  }
+  r.headers.emplace_back("ETag", etag);
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
 }  // namespace
 
 void add_page_routes(Router& router, RouteContext& ctx) {
+  router.add(
+      "GET", "/api/v1/openapi.json", [](HttpRequest& req, Reply reply) { reply(api_description(req)); },
+      Exec::inline_io);
+
   // The one-stop office desk (USB barcode scanner input); static, the data comes from the API.
   router.add(
       "GET", "/desk", [](HttpRequest& req, Reply reply) { reply(staff_page(req, *find_web_file("desk.html"))); },

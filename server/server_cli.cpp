@@ -6,6 +6,7 @@
 #include "http_server.hpp"
 #include "label_routes.hpp"
 #include "notify.hpp"
+#include "route_table.hpp"
 #include "sqlite_storage.hpp"
 
 #include <cstdio>
@@ -429,6 +430,7 @@ int run_server_cli(int argc, char** argv) {
   if (args->command == "backup") return backup(*args);
   if (args->command == "label") return label(*args);
   if (args->command == "receipt") return receipt(*args);
+  if (args->command == "routes") return print_route_table(std::cout, std::cerr);  // METHOD PATTERN per line
   return fail("unknown command " + args->command + " (see --help)");
 }
 
