@@ -406,6 +406,7 @@ TEST_CASE("openapi: the answers of bags, handoffs, reports, deadlines, ledger, d
   get("/api/v1/handoffs/pending", "/api/v1/handoffs/pending", "staff1");
   get("/api/v1/handoffs/problems", "/api/v1/handoffs/problems", "supervisor1");
   get("/api/v1/reports/overview", "/api/v1/reports/overview", "supervisor1");
+  get("/api/v1/reports/series", "/api/v1/reports/series?group=month", "supervisor1");
   get("/api/v1/audit", "/api/v1/audit?limit=5", "admin");
   get("/api/v1/ledger/key", "/api/v1/ledger/key", "");
   get("/api/v1/ledger/checkpoints", "/api/v1/ledger/checkpoints", "supervisor1");
