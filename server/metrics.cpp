@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include "storage.hpp"
+
 #include <charconv>
 #include <chrono>
 #include <mutex>
@@ -196,6 +198,62 @@ std::string Metrics::render() const {
       append_uint(out, counter->value.load(std::memory_order_relaxed));
       out += '\n';
     }
+  }
+  return out;
+}
+
+std::string render_storage_metrics(const StorageStats& s) {
+  std::string out;
+  append_header(out, "dpost_storage_write_queue_length", "gauge", "Write jobs waiting for the storage writer.");
+  out += "dpost_storage_write_queue_length ";
+  append_uint(out, s.write_queue);
+  out += '\n';
+  append_header(out, "dpost_storage_commits_total", "counter", "Group commits made durable (fsync) by the writer.");
+  out += "dpost_storage_commits_total ";
+  append_uint(out, s.commits);
+  out += '\n';
+  append_header(out, "dpost_storage_commit_failures_total", "counter",
+                "Group commits that failed: nothing of them was acknowledged.");
+  out += "dpost_storage_commit_failures_total ";
+  append_uint(out, s.failed_commits);
+  out += '\n';
+  append_header(out, "dpost_storage_write_jobs_total", "counter", "Write jobs applied in successful commits.");
+  out += "dpost_storage_write_jobs_total ";
+  append_uint(out, s.jobs);
+  out += '\n';
+  append_header(out, "dpost_storage_commit_duration_seconds", "histogram",
+                "Time of one group commit, from BEGIN to the fsync of COMMIT.");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < s.commit_buckets.size(); ++i) {
+    cumulative += s.commit_buckets[i];
+    out += "dpost_storage_commit_duration_seconds_bucket{le=\"";
+    if (i < StorageStats::kCommitBuckets.size()) {
+      append_double(out, StorageStats::kCommitBuckets[i]);
+    } else {
+      out += "+Inf";
+    }
+    out += "\"} ";
+    append_uint(out, cumulative);
+    out += '\n';
+  }
+  out += "dpost_storage_commit_duration_seconds_sum ";
+  append_double(out, s.commit_seconds_sum);
+  out += "\ndpost_storage_commit_duration_seconds_count ";
+  append_uint(out, cumulative);
+  out += '\n';
+  append_header(out, "dpost_notifications_pending", "gauge",
+                "Notifications queued and not yet delivered, by channel (citizen SMS, webhook).");
+  for (const auto& [channel, p] : s.notifications_pending) {
+    out.append("dpost_notifications_pending{channel=\"").append(escape_label_value(channel)).append("\"} ");
+    append_uint(out, static_cast<std::uint64_t>(p.count));
+    out += '\n';
+  }
+  append_header(out, "dpost_notifications_oldest_pending_seconds", "gauge",
+                "Age of the oldest undelivered notification, by channel (0 when none).");
+  for (const auto& [channel, p] : s.notifications_pending) {
+    out.append("dpost_notifications_oldest_pending_seconds{channel=\"").append(escape_label_value(channel)).append("\"} ");
+    append_double(out, p.oldest_age_seconds);
+    out += '\n';
   }
   return out;
 }

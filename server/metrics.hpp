@@ -71,4 +71,11 @@ class Metrics {
   std::map<std::string, std::unique_ptr<Counter>, std::less<>> scans_;
 };
 
+struct StorageStats;
+// The storage's series (storage.hpp StorageStats) in the same format: dpost_storage_write_queue_length,
+// dpost_storage_commits_total, dpost_storage_commit_failures_total, dpost_storage_write_jobs_total,
+// dpost_storage_commit_duration_seconds (histogram), dpost_notifications_pending and
+// dpost_notifications_oldest_pending_seconds by channel.
+std::string render_storage_metrics(const StorageStats& stats);
+
 }  // namespace dpost::server

@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -859,6 +861,33 @@ class SqliteStorage final : public Storage {
   }
 
   std::int64_t current_rule_set() override { return rule_set_id_; }
+
+  StorageStats stats() override {
+    StorageStats s;
+    {
+      std::lock_guard lock(mutex_);
+      s.write_queue = queue_.size();
+    }
+    s.commits = commits_.load(std::memory_order_relaxed);
+    s.failed_commits = failed_commits_.load(std::memory_order_relaxed);
+    s.jobs = jobs_.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < s.commit_buckets.size(); ++i) {
+      s.commit_buckets[i] = commit_buckets_[i].load(std::memory_order_relaxed);
+    }
+    s.commit_seconds_sum = static_cast<double>(commit_nanos_.load(std::memory_order_relaxed)) / 1e9;
+    s.notifications_pending["citizen"];
+    s.notifications_pending["webhook"];
+    auto conn = lease();
+    Query q(*conn,
+            "SELECT channel, COUNT(*), MIN(created_at) FROM notifications WHERE delivered_at IS NULL GROUP BY channel");
+    const auto now = now_millis();
+    while (q->executeStep()) {
+      auto& p = s.notifications_pending[q->getColumn(0).getString()];
+      p.count = q->getColumn(1).getInt64();
+      p.oldest_age_seconds = static_cast<double>(std::max<std::int64_t>(0, now - q->getColumn(2).getInt64())) / 1000.0;
+    }
+    return s;
+  }
 
   std::vector<CitizenRequest> citizen_requests(const ItemId& id) override {
     auto conn = lease();
@@ -1879,6 +1908,18 @@ class SqliteStorage final : public Storage {
     }
   }
 
+  // One group commit, from BEGIN to the fsync of COMMIT, for dpost_storage_commit_duration_seconds.
+  void observe_commit(std::chrono::steady_clock::duration took, std::size_t jobs) {
+    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+    const double seconds = static_cast<double>(nanos) / 1e9;
+    std::size_t bucket = 0;
+    while (bucket < StorageStats::kCommitBuckets.size() && seconds > StorageStats::kCommitBuckets[bucket]) ++bucket;
+    commit_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+    commit_nanos_.fetch_add(static_cast<std::uint64_t>(nanos), std::memory_order_relaxed);
+    jobs_.fetch_add(jobs, std::memory_order_relaxed);
+    commits_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   void writer_loop() {
     auto& db = writer_->db();
     for (;;) {
@@ -1901,6 +1942,7 @@ class SqliteStorage final : public Storage {
       std::vector<std::exception_ptr> errors(group.size());
       queued_in_group_ = false;
       bool committed = false;
+      const auto started = std::chrono::steady_clock::now();
       try {
         db.exec("BEGIN IMMEDIATE");
         for (std::size_t i = 0; i < group.size(); ++i) {
@@ -1923,10 +1965,12 @@ class SqliteStorage final : public Storage {
         db.exec("COMMIT");
         committed = true;
         if (signed_checkpoint) unsigned_leaves_ = false;
+        observe_commit(std::chrono::steady_clock::now() - started, group.size());
       } catch (const std::exception& e) {
         // The commit (or the transaction around it) failed, e.g. an I/O error or a full disk: nothing of
         // this group is durable, so nothing of it is acknowledged.
         fprintf(stderr, "storage: commit failed: %s\n", e.what());
+        failed_commits_.fetch_add(1, std::memory_order_relaxed);
         writer_->reset_all();
         try {
           if (!db.getHandle() || sqlite3_get_autocommit(db.getHandle()) == 0) db.exec("ROLLBACK");
@@ -2800,6 +2844,12 @@ class SqliteStorage final : public Storage {
 
   SqliteOptions options_;
   std::int64_t rule_set_id_ = 0;  // the rule set new dossiers are received under (register_rules)
+  // Commit statistics (writer thread writes, /metrics reads).
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> failed_commits_{0};
+  std::atomic<std::uint64_t> jobs_{0};
+  std::atomic<std::uint64_t> commit_nanos_{0};
+  std::array<std::atomic<std::uint64_t>, StorageStats::kCommitBuckets.size() + 1> commit_buckets_{};
   std::unique_ptr<Conn> writer_;
   std::thread writer_thread_;
   std::mutex mutex_;

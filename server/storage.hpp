@@ -16,6 +16,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -418,6 +419,23 @@ struct RuleSetTexts {
   std::string hash;
 };
 
+// What /metrics shows of the storage: the writer's queue and commit times, and the notifications not yet sent.
+struct StorageStats {
+  static constexpr std::array<double, 10> kCommitBuckets{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                         0.05,  0.1,    0.25,  0.5,  1.0};
+  std::size_t write_queue = 0;  // write jobs waiting for the writer thread
+  std::uint64_t commits = 0;    // group commits that succeeded
+  std::uint64_t failed_commits = 0;
+  std::uint64_t jobs = 0;  // write jobs applied (a commit carries one or more)
+  std::array<std::uint64_t, kCommitBuckets.size() + 1> commit_buckets{};  // per bucket, not cumulative; last +Inf
+  double commit_seconds_sum = 0;
+  struct Pending {
+    std::int64_t count = 0;
+    double oldest_age_seconds = 0;
+  };
+  std::map<std::string, Pending> notifications_pending;  // channel -> undelivered notifications
+};
+
 // The one storage interface the server uses. SQLite is the embedded implementation; a PostgreSQL one must
 // pass the same tests. Reads are synchronous and safe from any thread. Writes are asynchronous: `done` runs
 // once the change is durable (committed with fsync), or with the error that stopped it. Errors are
@@ -449,6 +467,7 @@ class Storage {
   // A stored rule set by id; the current one (registered at open) by current_rule_set().
   virtual std::optional<RuleSetTexts> rule_set(std::int64_t id) = 0;
   virtual std::int64_t current_rule_set() = 0;
+  virtual StorageStats stats() = 0;
   // The dossier with this one-stop dossier code (mã hồ sơ, printed on the receipt).
   virtual std::optional<std::int64_t> dossier_by_code(std::string_view dossier_code) = 0;
   virtual std::vector<CitizenRequest> citizen_requests(const ItemId& id) = 0;

@@ -5,7 +5,10 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -135,4 +138,65 @@ TEST_CASE("ops: /metrics counts requests by route pattern — the access log has
   CHECK(saw_token_route);
   CHECK(saw_unknown);
   CHECK(requests.back().at("route") == "/metrics");
+}
+
+TEST_CASE("ops: /metrics shows the storage writer and the notification queue, every line in the text format") {
+  // A webhook nobody answers (port 9, discard): its notifications stay queued, so the gauge has something to show.
+  TestServer server({"--demo", "--webhook-url", "http://127.0.0.1:9/hook", "--webhook-secret", "metrics-test"});
+  ApiSession session(server);
+  Timeline timeline;
+  accepted_dossier_item(session, timeline);  // a dossier and a pickup (EMA): the one-stop system is told
+
+  auto scrape = session.client.get("/metrics");
+  REQUIRE(scrape.status == 200);
+  const auto& text = scrape.body;
+  INFO(text);
+  const double commits = sample(text, "dpost_storage_commits_total");
+  CHECK(commits >= 2);  // at least the dossier and the scan (the demo data came before)
+  CHECK(sample(text, "dpost_storage_write_jobs_total") >= commits);
+  CHECK(sample(text, "dpost_storage_commit_failures_total") == 0);
+  CHECK(sample(text, "dpost_storage_write_queue_length") >= 0);
+  CHECK(sample(text, "dpost_storage_commit_duration_seconds_count") == commits);
+  CHECK(sample(text, R"(dpost_storage_commit_duration_seconds_bucket{le="+Inf"})") == commits);
+  CHECK(sample(text, "dpost_storage_commit_duration_seconds_sum") > 0);
+  CHECK(sample(text, R"(dpost_notifications_pending{channel="webhook"})") >= 1);
+  CHECK(sample(text, R"(dpost_notifications_oldest_pending_seconds{channel="webhook"})") >= 0);
+  CHECK(sample(text, R"(dpost_notifications_pending{channel="citizen"})") >= 0);
+
+  // The exposition format: every sample line is NAME{LABELS} VALUE, after its metric's HELP and TYPE lines, and
+  // histogram buckets never decrease.
+  std::set<std::string> typed;
+  double previous_bucket = -1;
+  std::string previous_name;
+  for (const auto& line : lines_of(text)) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      const auto name = line.substr(7, line.find(' ', 7) - 7);
+      CHECK_MESSAGE(text.find("# HELP " + name + " ") < text.find(line), name);
+      typed.insert(name);
+      continue;
+    }
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    REQUIRE_FALSE(line.empty());
+    const auto name_end = line.find_first_of("{ ");
+    REQUIRE(name_end != std::string::npos);
+    auto name = line.substr(0, name_end);
+    CHECK(std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }));
+    std::string base = name;
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      const std::string s(suffix);
+      if (base.size() > s.size() && base.compare(base.size() - s.size(), s.size(), s) == 0 &&
+          typed.count(base.substr(0, base.size() - s.size())))
+        base = base.substr(0, base.size() - s.size());
+    }
+    CHECK_MESSAGE(typed.count(base) == 1, "no TYPE line before " << line);
+    if (line[name_end] == '{') CHECK(line.find("} ") != std::string::npos);
+    const auto value = line.substr(line.rfind(' ') + 1);
+    CHECK_NOTHROW((void)std::stod(value));
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, "_bucket") == 0) {
+      const auto series = line.substr(0, line.find("le=\""));
+      if (series == previous_name) CHECK(std::stod(value) >= previous_bucket);
+      previous_name = series;
+      previous_bucket = std::stod(value);
+    }
+  }
 }
