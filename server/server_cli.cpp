@@ -16,8 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -90,7 +90,8 @@ class Settings {
 
   static std::string env_name(const std::string& flag) {
     std::string name = "DPOST_";
-    for (char c : flag.substr(2)) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char c : flag.substr(2))
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return name;
   }
 
@@ -107,7 +108,8 @@ class Settings {
 void register_serve_settings(Settings& s, ServeConfig& c) {
   s.add("--listen", c.listen, "HOST:PORT",
         "địa chỉ lắng nghe; cổng 0 chọn một cổng trống / address to listen on; port 0 picks a free port");
-  s.add("--db", c.db, "FILE", "tệp SQLite, tạo và nâng cấp khi khởi động / SQLite database, created and migrated on start");
+  s.add("--db", c.db, "FILE",
+        "tệp SQLite, tạo và nâng cấp khi khởi động / SQLite database, created and migrated on start");
   s.add_flag("--demo", c.demo,
              "nạp dữ liệu mẫu vào một cơ sở dữ liệu MỚI (mật khẩu \"demo\") / fill a NEW database with the demo data "
              "(password \"demo\")");
@@ -465,9 +467,10 @@ int parse_failure(const CLI::ParseError& e) {
 }  // namespace
 
 int run_server_cli(int argc, char** argv) {
-  CLI::App app("dossier-server: theo dõi hồ sơ thủ tục hành chính qua bưu chính công ích\n"
-               "Dossier Post: tracks administrative dossiers carried by the public postal service",
-               "dossier-server");
+  CLI::App app(
+      "dossier-server: theo dõi hồ sơ thủ tục hành chính qua bưu chính công ích\n"
+      "Dossier Post: tracks administrative dossiers carried by the public postal service",
+      "dossier-server");
   use_bilingual_help(app);
   app.footer(kFooter);
   app.option_defaults()->group("Tùy chọn / options");
@@ -489,12 +492,12 @@ int run_server_cli(int argc, char** argv) {
 
   ToolArgs tool;
   const std::string db_help = "tệp cơ sở dữ liệu / database file";
-  auto* create_admin_cmd =
-      app.add_subcommand("create-admin", "tạo quản trị viên đầu tiên, mật khẩu từ stdin / first admin, password on stdin");
+  auto* create_admin_cmd = app.add_subcommand(
+      "create-admin", "tạo quản trị viên đầu tiên, mật khẩu từ stdin / first admin, password on stdin");
   create_admin_cmd->add_option("--db", tool.db, db_help)->type_name("FILE");
   create_admin_cmd->add_option("--username", tool.username, "tên đăng nhập / login name")->type_name("NAME");
-  auto* verify_cmd =
-      app.add_subcommand("verify", "kiểm tra lịch sử lưu trữ, mã 1 khi bị sửa / check the stored history, exit 1 when altered");
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "kiểm tra lịch sử lưu trữ, mã 1 khi bị sửa / check the stored history, exit 1 when altered");
   verify_cmd->add_option("--db", tool.db, db_help)->type_name("FILE");
   auto* backup_cmd = app.add_subcommand(
       "backup", "bản sao nhất quán, an toàn khi server chạy / consistent copy, safe while the server runs");

@@ -60,7 +60,8 @@ TEST_CASE("backup under load: acknowledged writes are in the copy, it verifies, 
     return acknowledged.size();
   };
   // Some history first, so that the copy has something to lose (bounded wait, not a timing assertion).
-  for (int i = 0; i < 3000 && count() < 30 && failures == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 3000 && count() < 30 && failures == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   std::vector<Acknowledged> before;
   {
@@ -84,8 +85,8 @@ TEST_CASE("backup under load: acknowledged writes are in the copy, it verifies, 
   REQUIRE(before.size() >= 30);
   const auto total = count();
   CHECK(total > before.size());
-  MESSAGE("acknowledged before the backup: " << before.size() << " items with their EMA; by the end: " << total
-                                             << " (" << during_and_after - before.size() << " after it started)");
+  MESSAGE("acknowledged before the backup: " << before.size() << " items with their EMA; by the end: " << total << " ("
+                                             << during_and_after - before.size() << " after it started)");
 
   // The copy on its own: the ledger and chains are intact.
   CHECK(run_server_tool({"verify", "--db", backup}, server.log_path()) == 0);

@@ -104,12 +104,12 @@ TEST_CASE("config: flag beats DPOST_* environment, which beats the --config file
   INFO(line.dump());
   const auto& settings = line["settings"];
   CHECK(line["config_file"] == conf.string());
-  CHECK(settings["public-rate"] == 30);                // flag over environment and file
-  CHECK(settings["workers"] == 5);                     // environment over file
-  CHECK(settings["confirm-within-minutes"] == 100);    // file over default
-  CHECK(settings["log-requests"] == "off");            // file over default
-  CHECK(settings["io-threads"].get<int>() >= 1);       // default
-  CHECK(settings["db"] == server.db_path());           // flag over environment
+  CHECK(settings["public-rate"] == 30);              // flag over environment and file
+  CHECK(settings["workers"] == 5);                   // environment over file
+  CHECK(settings["confirm-within-minutes"] == 100);  // file over default
+  CHECK(settings["log-requests"] == "off");          // file over default
+  CHECK(settings["io-threads"].get<int>() >= 1);     // default
+  CHECK(settings["db"] == server.db_path());         // flag over environment
   CHECK_FALSE(std::filesystem::exists(scratch.dir / "not-this.db"));
   // The server really runs with what it printed: with log-requests off no request line appears.
   HttpClient client(server.host(), server.port());
