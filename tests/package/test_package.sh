@@ -28,10 +28,12 @@ if [ "$what" = "contents" ]; then
   for lib in libsqlite3-0 libsodium23 libzxing2 libcairo2 libstdc++6 adduser; do
     case "$depends" in *"$lib"*) ;; *) fail "Depends lacks $lib (dpkg-shlibdeps)";; esac
   done
-  dpkg-deb --ctrl-tarfile "$deb" | tar -x -O ./conffiles | grep -qx /etc/dossier-post/server.conf \
-    || fail "server.conf is not a conffile"
+  # Into files first: `grep -q` closing a pipe early would fail the pipeline under pipefail (SIGPIPE).
+  mkdir "$tmp/control"
+  dpkg-deb -e "$deb" "$tmp/control"
+  grep -qx /etc/dossier-post/server.conf "$tmp/control/conffiles" || fail "server.conf is not a conffile"
   for script in postinst prerm postrm; do
-    dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx "./$script" || fail "no $script"
+    [ -x "$tmp/control/$script" ] || fail "no executable $script"
   done
   grep -q '^ExecStart=/usr/bin/dossier-server serve --config /etc/dossier-post/server.conf$' "$unit" \
     || fail "the unit does not start the server with --config /etc/dossier-post/server.conf"
