@@ -4,15 +4,16 @@
 #include "auth.hpp"
 #include "demo_data.hpp"
 #include "http_server.hpp"
+#include "json_writer.hpp"
 #include "label_routes.hpp"
 #include "notify.hpp"
 #include "sqlite_storage.hpp"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -52,6 +53,16 @@ struct ServeConfig {
   std::string webhook_secret;
 };
 
+inline void write_value(JsonWriter& out, const std::string& v) {
+  out.value(std::string_view(v));
+}
+inline void write_value(JsonWriter& out, bool v) {
+  out.value(v);
+}
+inline void write_value(JsonWriter& out, int v) {
+  out.value(static_cast<std::int64_t>(v));
+}
+
 // Registers flags on a CLI11 app so that each is also an environment variable and a config-file key, and
 // remembers how to print its effective value (secrets as "***").
 class Settings {
@@ -66,26 +77,30 @@ class Settings {
     } else {
       option->default_str(std::to_string(field));
     }
-    printers_.push_back({flag.substr(2), [&field] { return nlohmann::ordered_json(field); }});
+    printers_.push_back({flag.substr(2), [&field](JsonWriter& out) { write_value(out, field); }});
     return option;
   }
   CLI::Option* add_flag(const std::string& flag, bool& field, const std::string& help) {
     auto* option = app_.add_flag(flag, field, help)->envname(env_name(flag));
-    printers_.push_back({flag.substr(2), [&field] { return nlohmann::ordered_json(field); }});
+    printers_.push_back({flag.substr(2), [&field](JsonWriter& out) { write_value(out, field); }});
     return option;
   }
   // A value that must never be printed: the effective configuration shows "***" when it is set.
   CLI::Option* add_secret(const std::string& flag, std::string& field, const std::string& value_name,
                           const std::string& help) {
     auto* option = app_.add_option(flag, field, help)->type_name(value_name)->envname(env_name(flag));
-    printers_.push_back({flag.substr(2), [&field] { return nlohmann::ordered_json(field.empty() ? "" : "***"); }});
+    printers_.push_back({flag.substr(2), [&field](JsonWriter& out) { out.value(field.empty() ? "" : "***"); }});
     return option;
   }
 
-  nlohmann::ordered_json effective() const {
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    for (const auto& p : printers_) out[p.key] = p.value();
-    return out;
+  // {"listen": "...", ...} in registration order.
+  void write_effective(JsonWriter& out) const {
+    out.begin_object();
+    for (const auto& p : printers_) {
+      out.key(p.key);
+      p.value(out);
+    }
+    out.end_object();
   }
 
   static std::string env_name(const std::string& flag) {
@@ -98,7 +113,7 @@ class Settings {
  private:
   struct Printer {
     std::string key;
-    std::function<nlohmann::ordered_json()> value;
+    std::function<void(JsonWriter&)> value;
   };
   CLI::App& app_;
   std::vector<Printer> printers_;
@@ -230,13 +245,16 @@ int fail(const std::string& message) {
 // One JSON line on stderr with every effective serve setting (secrets "***"), so an operator sees what the
 // server runs with whatever mix of flags, environment and file produced it.
 void print_effective_config(const Settings& settings, const std::string& config_file) {
-  nlohmann::ordered_json line;
-  line["ts"] = format_rfc3339(now_millis());
-  line["level"] = "info";
-  line["msg"] = "configuration";
-  line["config_file"] = config_file;
-  line["settings"] = settings.effective();
-  std::cerr << line.dump() << std::endl;
+  JsonWriter line;
+  line.begin_object()
+      .member("ts", std::string_view(format_rfc3339(now_millis())))
+      .member("level", "info")
+      .member("msg", "configuration")
+      .member("config_file", std::string_view(config_file))
+      .key("settings");
+  settings.write_effective(line);
+  line.end_object();
+  std::cerr << line.take() << std::endl;
 }
 
 int serve(ServeConfig& c, const Settings& settings, const std::string& config_file) {
