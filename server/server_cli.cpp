@@ -259,17 +259,21 @@ void print_effective_config(const Settings& settings, const std::string& config_
 
 int serve(ServeConfig& c, const Settings& settings, const std::string& config_file) {
   const auto& db = c.db;
-  if (db.empty()) return fail("--db FILE is required (or DPOST_DB, or db = in --config)");
+  if (db.empty())
+    return fail(
+        "cần --db FILE (hoặc DPOST_DB, hoặc db = trong --config) / --db FILE is required (or DPOST_DB, or db = in "
+        "--config)");
   const std::string& listen = c.listen;
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return fail("--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
+  if (colon == std::string::npos)
+    return fail("--listen cần dạng HOST:PORT / --listen takes HOST:PORT, e.g. 127.0.0.1:8080");
   HttpServerOptions http;
   http.host = listen.substr(0, colon);
   if (http.host.size() > 2 && http.host.front() == '[' && http.host.back() == ']') {
     http.host = http.host.substr(1, http.host.size() - 2);
   }
   const auto port = parse_count(listen.substr(colon + 1), 0, 65535);
-  if (!port) return fail("the port in --listen must be 0..65535");
+  if (!port) return fail("cổng trong --listen phải là 0..65535 / the port in --listen must be 0..65535");
   http.port = static_cast<unsigned short>(*port);
   http.io_threads = static_cast<std::size_t>(c.io_threads);
   ApiOptions api_options;
@@ -285,11 +289,19 @@ int serve(ServeConfig& c, const Settings& settings, const std::string& config_fi
   const std::string& webhook_secret = c.webhook_secret;
   if (!c.webhook_url.empty()) {
     webhook = parse_webhook_url(c.webhook_url);
-    if (!webhook) return fail("--webhook-url takes http://HOST[:PORT]/PATH (https is not supported)");
+    if (!webhook)
+      return fail(
+          "--webhook-url cần dạng http://HOST[:PORT]/PATH / --webhook-url takes http://HOST[:PORT]/PATH (https is not "
+          "supported)");
     // Never echo the secret: messages name the flag only.
-    if (webhook_secret.empty()) return fail("--webhook-url needs --webhook-secret (or DPOST_WEBHOOK_SECRET)");
+    if (webhook_secret.empty())
+      return fail(
+          "--webhook-url cần --webhook-secret (hoặc DPOST_WEBHOOK_SECRET) / --webhook-url needs --webhook-secret (or "
+          "DPOST_WEBHOOK_SECRET)");
   } else if (!webhook_secret.empty()) {
-    return fail("--webhook-secret (or DPOST_WEBHOOK_SECRET) is only used with --webhook-url");
+    return fail(
+        "--webhook-secret chỉ dùng cùng --webhook-url / --webhook-secret (or DPOST_WEBHOOK_SECRET) is only used with "
+        "--webhook-url");
   }
   print_effective_config(settings, config_file);
 
