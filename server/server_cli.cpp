@@ -519,6 +519,7 @@ int run_server_cli(int argc, char** argv) {
   // `dossier-server serve --db X` are the same (fallthrough) and the config file needs no section.
   auto* serve_cmd = app.add_subcommand("serve", "chạy server (mặc định) / run the server (the default)");
   serve_cmd->fallthrough();
+  serve_cmd->footer("Các thiết lập của serve: xem dossier-server --help / serve's settings: see dossier-server --help");
 
   ToolArgs tool;
   const std::string db_help = "tệp cơ sở dữ liệu / database file";
