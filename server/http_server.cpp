@@ -442,6 +442,14 @@ struct HttpServer::Impl {
         address = net::ip::address_v4::loopback();
       }
       const tcp::endpoint endpoint(address, options.port);
+      // Catch SIGINT/SIGTERM from before the socket exists: a supervisor may stop us as soon as the port
+      // answers, before run() starts the loop. Asio queues a signal that arrives with no wait pending, and
+      // run() arms the wait, so such a signal drains at once instead of killing the process mid-start.
+      if (options.handle_signals && !signals_added) {
+        signals.add(SIGINT);
+        signals.add(SIGTERM);
+        signals_added = true;
+      }
       acceptor.open(endpoint.protocol());
       acceptor.set_option(net::socket_base::reuse_address(true));
       acceptor.bind(endpoint);
@@ -462,11 +470,7 @@ struct HttpServer::Impl {
     }
     net::post(strand, [this] {
       if (shared->stopping) return;
-      if (shared->options.handle_signals) {
-        signals.add(SIGINT);
-        signals.add(SIGTERM);
-        wait_for_signal();
-      }
+      if (signals_added) wait_for_signal();  // delivers a signal queued since listen()
       accept();
     });
 
@@ -594,6 +598,7 @@ struct HttpServer::Impl {
   net::steady_timer deadline;
   std::atomic<unsigned short> bound_port{0};
   std::atomic<bool> stop_requested{false};
+  bool signals_added = false;  // listen() registered SIGINT/SIGTERM
 };
 
 HttpServer::HttpServer(HttpServerOptions options, Dispatch dispatch)

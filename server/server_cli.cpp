@@ -4,123 +4,254 @@
 #include "auth.hpp"
 #include "demo_data.hpp"
 #include "http_server.hpp"
+#include "json_writer.hpp"
 #include "label_routes.hpp"
 #include "notify.hpp"
 #include "route_table.hpp"
 #include "sqlite_storage.hpp"
 
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace dpost::server {
 namespace {
 
-constexpr const char* kUsage = R"(dossier-server: theo dõi hồ sơ thủ tục hành chính qua bưu chính công ích
-                Dossier Post: tracks administrative dossiers carried by the public postal service
+// ---- Settings: one struct field plus one registration line per setting -------------------------------------
+//
+// Every serve setting is read, in this order of precedence, from the command line flag, the DPOST_* environment
+// variable named after it (--public-rate -> DPOST_PUBLIC_RATE), the --config file (key = the flag without its
+// dashes: `public-rate = 120`), then the default in ServeConfig. CLI11 does all of it; see ConfigEnvFirst for the
+// one place where its order (file before environment) is corrected.
 
-Cách dùng / usage:
-  dossier-server [serve] --db FILE [--listen HOST:PORT] [--demo] [options]
-  dossier-server create-admin --db FILE --username NAME     (password read from standard input)
-  dossier-server verify --db FILE                           (exit 1 when the stored history was altered)
-  dossier-server backup --db FILE --to FILE                 (consistent copy, safe while the server runs)
-  dossier-server label --db FILE --item ID --out FILE [--format png|svg|pdf|zpl] [--dpi 203|300]
-                 [--public-base-url URL]                    (an item's label, as GET /api/v1/items/{id}/label)
-  dossier-server receipt --db FILE --dossier N --out FILE [--public-base-url URL]
-                                                            (the pickup receipt, phiếu gửi hồ sơ, PDF)
-
-serve options:
-  --listen HOST:PORT        address to listen on (default 127.0.0.1:8080; port 0 picks a free port)
-  --db FILE                 SQLite database file, created and migrated on start
-  --demo                    fill a NEW database with demo sites, logins (password "demo") and dossiers
-  --public-base-url URL     base of the tracking links printed in QR codes (default http://HOST:PORT)
-  --public-rate N           public look-ups per minute per client address (default 120; 0 = no limit)
-  --log-requests on|off     one JSON line per request on stderr (default on)
-  --confirm-within-minutes N  a handoff not confirmed by the receiving side within N minutes is overdue
-                            (default 240)
-  --io-threads N            network threads (default: number of cores)
-  --workers N               threads for blocking work such as password hashing (default 4)
-  --notify-file FILE        where citizen SMS messages are written, one JSON line each, mode 0600 (the SMS
-                            gateway stand-in; default DB.messages.log)
-  --webhook-url URL         POST each notified event to the one-stop system (http:// only), signed
-  --webhook-secret SECRET   HMAC-SHA256 key for X-Dossier-Signature (or env DPOST_WEBHOOK_SECRET; required
-                            with --webhook-url)
-  --calendar FILE            working-day calendar (JSON: weekend, office hours, cut-off, holidays per year;
-                            default: the embedded Vietnamese one, docs/deadlines.md)
-  --leg-limits FILE         working days each postal leg may take per province and area (JSON; default 1
-                            urban, 2 rural, 3 remote). New dossiers keep the rules in force when received.
-  --help, --version
-)";
-
-struct Args {
-  std::string command = "serve";
-  std::map<std::string, std::string> values;
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string db;
   bool demo = false;
+  std::string public_base_url;  // empty: http://HOST:PORT of the bound address
+  int public_rate = 120;
+  std::string log_requests = "on";
+  int confirm_within_minutes = 240;
+  int io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = 4;
+  std::string notify_file;  // empty: DB.messages.log
+  std::string webhook_url;
+  std::string webhook_secret;
+  std::string calendar;    // empty: the embedded Vietnamese calendar
+  std::string leg_limits;  // empty: the embedded leg limits
 };
 
-// Flags that take a value; anything else unknown is an error (a typo must not silently change behaviour).
-const std::vector<std::string> kValueFlags = {"--listen",
-                                              "--db",
-                                              "--public-base-url",
-                                              "--public-rate",
-                                              "--io-threads",
-                                              "--workers",
-                                              "--to",
-                                              "--username",
-                                              "--item",
-                                              "--dossier",
-                                              "--format",
-                                              "--dpi",
-                                              "--out",
-                                              "--notify-file",
-                                              "--webhook-url",
-                                              "--webhook-secret",
-                                              "--log-requests",
-                                              "--confirm-within-minutes",
-                                              "--calendar",
-                                              "--leg-limits"};
-
-std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
-  Args a;
-  int i = 1;
-  if (i < argc && argv[i][0] != '-') a.command = argv[i++];
-  for (; i < argc; ++i) {
-    std::string flag = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (auto eq = flag.find('='); eq != std::string::npos && flag.starts_with("--")) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-      has_value = true;
-    }
-    if (flag == "--demo") {
-      a.demo = true;
-    } else if (flag == "--help" || flag == "-h" || flag == "--version") {
-      a.command = flag;
-    } else if (std::find(kValueFlags.begin(), kValueFlags.end(), flag) != kValueFlags.end()) {
-      if (!has_value) {
-        if (i + 1 >= argc) {
-          error = flag + " needs a value";
-          return std::nullopt;
-        }
-        value = argv[++i];
-      }
-      a.values[flag] = value;
-    } else {
-      error = "unknown option " + flag + " (see --help)";
-      return std::nullopt;
-    }
-  }
-  return a;
+inline void write_value(JsonWriter& out, const std::string& v) {
+  out.value(std::string_view(v));
 }
+inline void write_value(JsonWriter& out, bool v) {
+  out.value(v);
+}
+inline void write_value(JsonWriter& out, int v) {
+  out.value(static_cast<std::int64_t>(v));
+}
+
+// Registers flags on a CLI11 app so that each is also an environment variable and a config-file key, and
+// remembers how to print its effective value (secrets as "***").
+class Settings {
+ public:
+  explicit Settings(CLI::App& app) : app_(app) {}
+
+  template <class T>
+  CLI::Option* add(const std::string& flag, T& field, const std::string& value_name, const std::string& help) {
+    auto* option = app_.add_option(flag, field, help)->type_name(value_name)->envname(env_name(flag));
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!field.empty()) option->default_str(field);
+    } else {
+      option->default_str(std::to_string(field));
+    }
+    printers_.push_back({flag.substr(2), [&field](JsonWriter& out) { write_value(out, field); }});
+    return option;
+  }
+  CLI::Option* add_flag(const std::string& flag, bool& field, const std::string& help) {
+    auto* option = app_.add_flag(flag, field, help)->envname(env_name(flag));
+    printers_.push_back({flag.substr(2), [&field](JsonWriter& out) { write_value(out, field); }});
+    return option;
+  }
+  // A value that must never be printed: the effective configuration shows "***" when it is set.
+  CLI::Option* add_secret(const std::string& flag, std::string& field, const std::string& value_name,
+                          const std::string& help) {
+    auto* option = app_.add_option(flag, field, help)->type_name(value_name)->envname(env_name(flag));
+    printers_.push_back({flag.substr(2), [&field](JsonWriter& out) { out.value(field.empty() ? "" : "***"); }});
+    return option;
+  }
+
+  // {"listen": "...", ...} in registration order.
+  void write_effective(JsonWriter& out) const {
+    out.begin_object();
+    for (const auto& p : printers_) {
+      out.key(p.key);
+      p.value(out);
+    }
+    out.end_object();
+  }
+
+  static std::string env_name(const std::string& flag) {
+    std::string name = "DPOST_";
+    for (char c : flag.substr(2))
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+  }
+
+ private:
+  struct Printer {
+    std::string key;
+    std::function<void(JsonWriter&)> value;
+  };
+  CLI::App& app_;
+  std::vector<Printer> printers_;
+};
+
+// The serve settings. Adding one: a field in ServeConfig and a line here (then use it in serve()).
+void register_serve_settings(Settings& s, ServeConfig& c) {
+  s.add("--listen", c.listen, "HOST:PORT",
+        "địa chỉ lắng nghe; cổng 0 chọn một cổng trống / address to listen on; port 0 picks a free port");
+  s.add("--db", c.db, "FILE",
+        "tệp SQLite, tạo và nâng cấp khi khởi động / SQLite database, created and migrated on start");
+  s.add_flag("--demo", c.demo,
+             "nạp dữ liệu mẫu vào một cơ sở dữ liệu MỚI (mật khẩu \"demo\") / fill a NEW database with the demo data "
+             "(password \"demo\")");
+  s.add("--public-base-url", c.public_base_url, "URL",
+        "gốc của liên kết tra cứu trong mã QR (mặc định http://HOST:PORT) / base of the tracking links in QR codes "
+        "(default http://HOST:PORT)");
+  s.add("--public-rate", c.public_rate, "N",
+        "số lần tra cứu công khai mỗi phút cho mỗi địa chỉ; 0 = không giới hạn / public look-ups per minute per "
+        "address; 0 = no limit")
+      ->check(CLI::Range(0, 100'000'000));
+  s.add("--log-requests", c.log_requests, "on|off",
+        "mỗi yêu cầu một dòng JSON trên stderr / one JSON line per request on stderr")
+      ->check(CLI::IsMember({"on", "off"}));
+  s.add("--confirm-within-minutes", c.confirm_within_minutes, "N",
+        "bàn giao chưa được bên nhận xác nhận sau N phút là quá hạn / a handoff not confirmed within N minutes is "
+        "overdue")
+      ->check(CLI::Range(0, 7 * 24 * 60));
+  s.add("--io-threads", c.io_threads, "N", "số luồng mạng (mặc định: số lõi) / network threads (default: cores)")
+      ->check(CLI::Range(1, 64));
+  s.add("--workers", c.workers, "N",
+        "số luồng cho việc chặn như băm mật khẩu / threads for blocking work such as password hashing")
+      ->check(CLI::Range(1, 256));
+  s.add("--notify-file", c.notify_file, "FILE",
+        "nơi ghi tin nhắn SMS cho công dân, chế độ 0600 (mặc định DB.messages.log) / where citizen SMS messages are "
+        "written, mode 0600 (default DB.messages.log)");
+  s.add("--webhook-url", c.webhook_url, "URL",
+        "gửi mỗi sự kiện tới hệ thống một cửa (chỉ http://), có ký / POST each notified event to the one-stop "
+        "system (http:// only), signed");
+  s.add_secret("--webhook-secret", c.webhook_secret, "SECRET",
+               "khóa HMAC-SHA256 cho X-Dossier-Signature, bắt buộc khi có --webhook-url; nên dùng biến môi trường "
+               "/ HMAC-SHA256 key for X-Dossier-Signature, required with --webhook-url; prefer the environment");
+  s.add("--calendar", c.calendar, "FILE",
+        "lịch ngày làm việc (JSON: ngày nghỉ cuối tuần, giờ làm việc, giờ chốt, ngày lễ theo năm; mặc định lịch Việt "
+        "Nam có sẵn) / working-day calendar (JSON; default: the embedded Vietnamese one, docs/deadlines.md)");
+  s.add("--leg-limits", c.leg_limits, "FILE",
+        "số ngày làm việc cho mỗi chặng bưu chính theo tỉnh và khu vực (JSON; mặc định 1 nội thành, 2 ngoại thành, "
+        "3 vùng sâu) / working days per postal leg by province and area (JSON; default 1 urban, 2 rural, 3 remote)");
+}
+
+// The deadline rules: --calendar and --leg-limits files, each defaulting to the embedded one. A file that cannot
+// be read or has a typo stops the start with a one-line error naming the file and the place.
+RuleSet load_rules(const ServeConfig& c) {
+  auto read = [](const char* flag, const std::string& path, std::string_view fallback) {
+    if (path.empty()) return std::string(fallback);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(std::string(flag) + " " + path + ": không đọc được tệp / cannot read the file");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  auto calendar = read("--calendar", c.calendar, WorkingCalendar::vietnam_source());
+  auto limits = read("--leg-limits", c.leg_limits, LegLimits::defaults_source());
+  try {
+    return RuleSet::from_texts(std::move(calendar), std::move(limits));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("quy định thời hạn / deadline rules: ") + e.what());
+  }
+}
+
+// CLI11 2.1 applies the config file before the environment, so a file value would hide DPOST_*. Drop the file's
+// items whose environment variable is set (CLI11 ignores empty ones too): flag > environment > file > default.
+// Unknown keys and sections are refused here with a message naming them.
+class ConfigEnvFirst : public CLI::ConfigTOML {
+ public:
+  explicit ConfigEnvFirst(const CLI::App& app) : app_(app) {}
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    auto items = CLI::ConfigTOML::from_config(input);
+    std::vector<CLI::ConfigItem> kept;
+    for (auto& item : items) {
+      if (!item.parents.empty() || item.name == "++" || item.name == "--") {
+        throw CLI::ConfigError("khóa không hợp lệ trong tệp cấu hình / unknown key in the configuration file: " +
+                               item.parents.front() + " (sections are not used)");
+      }
+      const CLI::Option* option = app_.get_option_no_throw("--" + item.name);
+      if (option == nullptr || !option->get_configurable() || item.name == "config" || item.name == "help") {
+        throw CLI::ConfigError("khóa không hợp lệ trong tệp cấu hình / unknown key in the configuration file: " +
+                               item.name);
+      }
+      const auto& env = option->get_envname();
+      const char* value = env.empty() ? nullptr : std::getenv(env.c_str());
+      if (value != nullptr && *value != '\0') continue;
+      kept.push_back(std::move(item));
+    }
+    return kept;
+  }
+
+ private:
+  const CLI::App& app_;
+};
+
+// The other commands' flags, each command with its own (a flag another command takes is refused).
+struct ToolArgs {
+  std::string db, to, username, item, dossier, out, format = "png", public_base_url;
+  int dpi = 203;
+};
+
+void use_bilingual_help(CLI::App& app) {
+  auto formatter = std::make_shared<CLI::Formatter>();
+  formatter->label("Usage", "Cách dùng / usage");
+  formatter->label("OPTIONS", "TÙY CHỌN / OPTIONS");
+  formatter->label("SUBCOMMAND", "LỆNH / COMMAND");
+  formatter->label("Env", "biến môi trường / env");
+  formatter->label("REQUIRED", "BẮT BUỘC / REQUIRED");
+  formatter->column_width(34);
+  app.formatter(formatter);
+  app.set_help_flag("-h,--help", "in trợ giúp này rồi thoát / print this help and exit");
+}
+
+constexpr const char* kFooter = R"(
+Thứ tự ưu tiên / precedence: cờ dòng lệnh / flag > biến môi trường DPOST_* / environment > tệp --config / file >
+mặc định / default. Tệp cấu hình: mỗi dòng `khóa = giá trị`, khóa là tên cờ bỏ "--" / config file: one
+`key = value` per line, the key is the flag without "--", e.g.
+  listen = "0.0.0.0:8080"
+  db = "/var/lib/dossier-post/dossier.db"
+  public-rate = 120
+Khóa lạ bị từ chối / unknown keys are refused. Khi khởi động, cấu hình hiệu lực được in thành một dòng JSON trên
+stderr, bí mật hiện là "***" / at start the effective configuration is printed as one JSON line on stderr,
+secrets as "***".
+
+Lệnh khác / other commands:
+  dossier-server create-admin --db FILE --username NAME     (mật khẩu từ stdin / password read from stdin)
+  dossier-server verify --db FILE                           (mã 1 khi lịch sử bị sửa / exit 1 when history was altered)
+  dossier-server backup --db FILE --to FILE                 (bản sao nhất quán khi server chạy / consistent copy)
+  dossier-server label --db FILE --item ID --out FILE [--format png|svg|pdf|zpl] [--dpi 203|300] [--public-base-url URL]
+  dossier-server receipt --db FILE --dossier N --out FILE [--public-base-url URL]   (phiếu gửi hồ sơ, PDF)
+)";
 
 std::optional<int> parse_count(const std::string& text, int min, int max) {
   try {
@@ -138,104 +269,83 @@ int fail(const std::string& message) {
   return 2;
 }
 
-std::string require(const Args& a, const std::string& flag) {
-  auto it = a.values.find(flag);
-  return it == a.values.end() ? std::string() : it->second;
+// One JSON line on stderr with every effective serve setting (secrets "***"), so an operator sees what the
+// server runs with whatever mix of flags, environment and file produced it.
+void print_effective_config(const Settings& settings, const std::string& config_file) {
+  JsonWriter line;
+  line.begin_object()
+      .member("ts", std::string_view(format_rfc3339(now_millis())))
+      .member("level", "info")
+      .member("msg", "configuration")
+      .member("config_file", std::string_view(config_file))
+      .key("settings");
+  settings.write_effective(line);
+  line.end_object();
+  std::cerr << line.take() << std::endl;
 }
 
-// The deadline rules: --calendar and --leg-limits files, each defaulting to the embedded one. A file that
-// cannot be read or has a typo stops the start with a one-line error naming the file and the place.
-RuleSet load_rules(const Args& a) {
-  auto read = [&](const char* flag, std::string_view fallback) {
-    const auto it = a.values.find(flag);
-    if (it == a.values.end()) return std::string(fallback);
-    std::ifstream in(it->second, std::ios::binary);
-    if (!in) throw std::runtime_error(std::string(flag) + " " + it->second + ": cannot read the file");
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
-  auto calendar = read("--calendar", WorkingCalendar::vietnam_source());
-  auto limits = read("--leg-limits", LegLimits::defaults_source());
-  try {
-    return RuleSet::from_texts(std::move(calendar), std::move(limits));
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(std::string("deadline rules: ") + e.what());
-  }
-}
-
-int serve(const Args& a) {
-  const auto db = require(a, "--db");
-  if (db.empty()) return fail("--db FILE is required");
-  std::string listen = a.values.count("--listen") ? a.values.at("--listen") : "127.0.0.1:8080";
+int serve(ServeConfig& c, const Settings& settings, const std::string& config_file) {
+  const auto& db = c.db;
+  if (db.empty())
+    return fail(
+        "cần --db FILE (hoặc DPOST_DB, hoặc db = trong --config) / --db FILE is required (or DPOST_DB, or db = in "
+        "--config)");
+  const std::string& listen = c.listen;
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return fail("--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
+  if (colon == std::string::npos)
+    return fail("--listen cần dạng HOST:PORT / --listen takes HOST:PORT, e.g. 127.0.0.1:8080");
   HttpServerOptions http;
   http.host = listen.substr(0, colon);
   if (http.host.size() > 2 && http.host.front() == '[' && http.host.back() == ']') {
     http.host = http.host.substr(1, http.host.size() - 2);
   }
   const auto port = parse_count(listen.substr(colon + 1), 0, 65535);
-  if (!port) return fail("the port in --listen must be 0..65535");
+  if (!port) return fail("cổng trong --listen phải là 0..65535 / the port in --listen must be 0..65535");
   http.port = static_cast<unsigned short>(*port);
-  http.io_threads = std::max(1u, std::thread::hardware_concurrency());
+  http.io_threads = static_cast<std::size_t>(c.io_threads);
   ApiOptions api_options;
-  if (a.values.count("--io-threads")) {
-    auto n = parse_count(a.values.at("--io-threads"), 1, 64);
-    if (!n) return fail("--io-threads takes 1..64");
-    http.io_threads = static_cast<std::size_t>(*n);
-  }
-  if (a.values.count("--workers")) {
-    auto n = parse_count(a.values.at("--workers"), 1, 256);
-    if (!n) return fail("--workers takes 1..256");
-    api_options.workers = static_cast<std::size_t>(*n);
-  }
-  if (a.values.count("--log-requests")) {
-    const auto& v = a.values.at("--log-requests");
-    if (v != "on" && v != "off") return fail("--log-requests takes on or off");
-    api_options.log_requests = v == "on";
-  }
-  if (a.values.count("--confirm-within-minutes")) {
-    auto n = parse_count(a.values.at("--confirm-within-minutes"), 0, 7 * 24 * 60);
-    if (!n) return fail("--confirm-within-minutes takes 0..10080");
-    api_options.confirm_within_ms = static_cast<UnixMillis>(*n) * 60'000;
-  }
-  if (a.values.count("--public-rate")) {
-    auto n = parse_count(a.values.at("--public-rate"), 0, 100'000'000);
-    if (!n) return fail("--public-rate takes a number of look-ups per minute (0 = no limit)");
-    api_options.public_rate_per_minute = *n;
-  }
+  api_options.workers = static_cast<std::size_t>(c.workers);
+  api_options.log_requests = c.log_requests == "on";
+  api_options.confirm_within_ms = static_cast<UnixMillis>(c.confirm_within_minutes) * 60'000;
+  api_options.public_rate_per_minute = c.public_rate;
 
   // Notifications: citizen messages always go to the messages file; the webhook only when configured.
-  const std::string notify_file = a.values.count("--notify-file") ? a.values.at("--notify-file") : db + ".messages.log";
+  if (c.notify_file.empty()) c.notify_file = db + ".messages.log";  // printed as it will be used
+  const std::string& notify_file = c.notify_file;
   std::optional<WebhookTarget> webhook;
-  std::string webhook_secret;
-  if (a.values.count("--webhook-url")) {
-    webhook = parse_webhook_url(a.values.at("--webhook-url"));
-    if (!webhook) return fail("--webhook-url takes http://HOST[:PORT]/PATH (https is not supported)");
-    if (a.values.count("--webhook-secret")) {
-      webhook_secret = a.values.at("--webhook-secret");
-    } else if (const char* env = std::getenv("DPOST_WEBHOOK_SECRET")) {
-      webhook_secret = env;
-    }
+  const std::string& webhook_secret = c.webhook_secret;
+  if (!c.webhook_url.empty()) {
+    webhook = parse_webhook_url(c.webhook_url);
+    if (!webhook)
+      return fail(
+          "--webhook-url cần dạng http://HOST[:PORT]/PATH / --webhook-url takes http://HOST[:PORT]/PATH (https is not "
+          "supported)");
     // Never echo the secret: messages name the flag only.
-    if (webhook_secret.empty()) return fail("--webhook-url needs --webhook-secret (or DPOST_WEBHOOK_SECRET)");
-  } else if (a.values.count("--webhook-secret")) {
-    return fail("--webhook-secret is only used with --webhook-url");
+    if (webhook_secret.empty())
+      return fail(
+          "--webhook-url cần --webhook-secret (hoặc DPOST_WEBHOOK_SECRET) / --webhook-url needs --webhook-secret (or "
+          "DPOST_WEBHOOK_SECRET)");
+  } else if (!webhook_secret.empty()) {
+    return fail(
+        "--webhook-secret chỉ dùng cùng --webhook-url / --webhook-secret (or DPOST_WEBHOOK_SECRET) is only used with "
+        "--webhook-url");
   }
+  print_effective_config(settings, config_file);
 
-  std::unique_ptr<Storage> storage;
   SqliteOptions storage_options{db, default_scan_policy()};
   try {
-    storage_options.rules = load_rules(a);
+    storage_options.rules = load_rules(c);
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  std::unique_ptr<Storage> storage;
   try {
     storage = open_sqlite_storage(std::move(storage_options));
   } catch (const std::exception& e) {
     return fail(db + ": " + e.what());
   }
   std::vector<std::string> demo_lines;
-  if (a.demo) {
+  if (c.demo) {
     try {
       demo_lines = load_demo_data(*storage);
     } catch (const std::exception& e) {
@@ -261,7 +371,7 @@ int serve(const Args& a) {
     server->listen();
     const std::string host = http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host;
     const std::string url = "http://" + host + ":" + std::to_string(server->port());
-    api_options.public_base_url = a.values.count("--public-base-url") ? a.values.at("--public-base-url") : url;
+    api_options.public_base_url = c.public_base_url.empty() ? url : c.public_base_url;
     NotificationConfig notify_config;
     notify_config.citizen = true;
     notify_config.webhook = webhook.has_value();
@@ -274,7 +384,7 @@ int serve(const Args& a) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  if (a.demo) {
+  if (c.demo) {
     std::cerr
         << "\nDữ liệu mẫu / demo data (chỉ để thử / demo only):\n"
         << "  đăng nhập / logins: admin, clerk1 (BC-HN01), clerk2 (BC-HN02), staff1 (MC-HN-BD), staff2 (MC-HN-CG),"
@@ -294,9 +404,9 @@ int serve(const Args& a) {
   return 0;
 }
 
-int create_admin(const Args& a) {
-  const auto db = require(a, "--db");
-  const auto username = require(a, "--username");
+int create_admin(const ToolArgs& a) {
+  const auto& db = a.db;
+  const auto& username = a.username;
   if (db.empty() || username.empty()) return fail("create-admin needs --db FILE and --username NAME");
   std::string password;
   std::getline(std::cin, password);
@@ -319,8 +429,8 @@ int create_admin(const Args& a) {
   return 0;
 }
 
-int verify(const Args& a) {
-  const auto db = require(a, "--db");
+int verify(const ToolArgs& a) {
+  const auto& db = a.db;
   if (db.empty()) return fail("verify needs --db FILE");
   if (!std::filesystem::exists(db)) return fail(db + ": no such file");
   try {
@@ -339,9 +449,9 @@ int verify(const Args& a) {
   }
 }
 
-int backup(const Args& a) {
-  const auto db = require(a, "--db");
-  const auto to = require(a, "--to");
+int backup(const ToolArgs& a) {
+  const auto& db = a.db;
+  const auto& to = a.to;
   if (db.empty() || to.empty()) return fail("backup needs --db FILE and --to FILE");
   if (!std::filesystem::exists(db)) return fail(db + ": no such file");
   if (std::filesystem::exists(to)) return fail(to + " exists already: choose a new file");
@@ -357,8 +467,8 @@ int backup(const Args& a) {
 
 // label / receipt: the same documents as the HTTP API, rendered from the database without a server (the
 // server may be running: this only reads).
-std::string cli_public_base_url(const Args& a) {
-  return a.values.count("--public-base-url") ? a.values.at("--public-base-url") : ApiOptions{}.public_base_url;
+std::string cli_public_base_url(const ToolArgs& a) {
+  return a.public_base_url.empty() ? ApiOptions{}.public_base_url : a.public_base_url;
 }
 
 int write_output(const std::string& path, const std::string& bytes) {
@@ -369,16 +479,16 @@ int write_output(const std::string& path, const std::string& bytes) {
   return 0;
 }
 
-int label(const Args& a) {
-  const auto db = require(a, "--db");
-  const auto item_text = require(a, "--item");
-  const auto out = require(a, "--out");
+int label(const ToolArgs& a) {
+  const auto& db = a.db;
+  const auto& item_text = a.item;
+  const auto& out = a.out;
   if (db.empty() || item_text.empty() || out.empty()) return fail("label needs --db FILE, --item ID and --out FILE");
   if (!std::filesystem::exists(db)) return fail(db + ": no such file");
-  const auto format = parse_label_format(a.values.count("--format") ? a.values.at("--format") : "png");
+  const auto format = parse_label_format(a.format);
   if (!format) return fail("--format takes png, svg, pdf or zpl");
-  const auto dpi = a.values.count("--dpi") ? parse_count(a.values.at("--dpi"), 1, 10000) : std::optional<int>(203);
-  if (!dpi || !is_supported_dpi(*dpi)) return fail("--dpi takes 203 or 300");
+  const std::optional<int> dpi = a.dpi;
+  if (!is_supported_dpi(*dpi)) return fail("--dpi takes 203 or 300");
   const auto id = ItemId::parse(item_text);
   if (!id) return fail(item_text + ": " + std::string(describe(id.error())));
   try {
@@ -391,10 +501,10 @@ int label(const Args& a) {
   }
 }
 
-int receipt(const Args& a) {
-  const auto db = require(a, "--db");
-  const auto dossier_text = require(a, "--dossier");
-  const auto out = require(a, "--out");
+int receipt(const ToolArgs& a) {
+  const auto& db = a.db;
+  const auto& dossier_text = a.dossier;
+  const auto& out = a.out;
   if (db.empty() || dossier_text.empty() || out.empty())
     return fail("receipt needs --db FILE, --dossier N and --out FILE");
   if (!std::filesystem::exists(db)) return fail(db + ": no such file");
@@ -410,28 +520,93 @@ int receipt(const Args& a) {
   }
 }
 
+// A parse error as one line (CLI11 messages are English; ours lead in Vietnamese).
+int parse_failure(const CLI::ParseError& e) {
+  std::string message = e.what();
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  return fail("tham số không hợp lệ / invalid arguments: " + message + " (xem / see --help)");
+}
+
 }  // namespace
 
 int run_server_cli(int argc, char** argv) {
-  std::string error;
-  auto args = parse_args(argc, argv, error);
-  if (!args) return fail(error);
-  if (args->command == "--help" || args->command == "help") {
-    std::cout << kUsage;
-    return 0;
+  CLI::App app(
+      "dossier-server: theo dõi hồ sơ thủ tục hành chính qua bưu chính công ích\n"
+      "Dossier Post: tracks administrative dossiers carried by the public postal service",
+      "dossier-server");
+  use_bilingual_help(app);
+  app.footer(kFooter);
+  app.option_defaults()->group("Tùy chọn / options");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.config_formatter(std::make_shared<ConfigEnvFirst>(app));
+  auto* config_option =
+      app.set_config("--config", "", "đọc cấu hình từ tệp / read settings from FILE (key = value)", false);
+  config_option->type_name("FILE");
+  bool version = false;
+  app.add_flag("--version", version, "in phiên bản / print the version");
+
+  ServeConfig serve_config;
+  Settings settings(app);
+  register_serve_settings(settings, serve_config);
+  // `serve` is the default command: its settings live on the top level, so `dossier-server --db X` and
+  // `dossier-server serve --db X` are the same (fallthrough) and the config file needs no section.
+  auto* serve_cmd = app.add_subcommand("serve", "chạy server (mặc định) / run the server (the default)");
+  serve_cmd->fallthrough();
+  serve_cmd->footer("Các thiết lập của serve: xem dossier-server --help / serve's settings: see dossier-server --help");
+
+  ToolArgs tool;
+  const std::string db_help = "tệp cơ sở dữ liệu / database file";
+  auto* create_admin_cmd = app.add_subcommand(
+      "create-admin", "tạo quản trị viên đầu tiên, mật khẩu từ stdin / first admin, password on stdin");
+  create_admin_cmd->add_option("--db", tool.db, db_help)->type_name("FILE");
+  create_admin_cmd->add_option("--username", tool.username, "tên đăng nhập / login name")->type_name("NAME");
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "kiểm tra lịch sử lưu trữ, mã 1 khi bị sửa / check the stored history, exit 1 when altered");
+  verify_cmd->add_option("--db", tool.db, db_help)->type_name("FILE");
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "bản sao nhất quán, an toàn khi server chạy / consistent copy, safe while the server runs");
+  backup_cmd->add_option("--db", tool.db, db_help)->type_name("FILE");
+  backup_cmd->add_option("--to", tool.to, "tệp sao lưu mới / new backup file")->type_name("FILE");
+  auto* label_cmd = app.add_subcommand("label", "nhãn của một bưu gửi / an item's label");
+  label_cmd->add_option("--db", tool.db, db_help)->type_name("FILE");
+  label_cmd->add_option("--item", tool.item, "mã bưu gửi S10 / S10 item id")->type_name("ID");
+  label_cmd->add_option("--out", tool.out, "tệp kết quả / output file")->type_name("FILE");
+  label_cmd->add_option("--format", tool.format, "png, svg, pdf, zpl")->type_name("FORMAT")->default_str("png");
+  label_cmd->add_option("--dpi", tool.dpi, "203 | 300")->type_name("N")->default_str("203");
+  label_cmd->add_option("--public-base-url", tool.public_base_url, "gốc liên kết QR / base of the QR link")
+      ->type_name("URL");
+  auto* routes_cmd = app.add_subcommand(
+      "routes", "in bảng định tuyến, mỗi dòng METHOD PATH / print the route table, one METHOD PATH per line");
+  auto* receipt_cmd = app.add_subcommand("receipt", "phiếu gửi hồ sơ (PDF) / the pickup receipt (PDF)");
+  receipt_cmd->add_option("--db", tool.db, db_help)->type_name("FILE");
+  receipt_cmd->add_option("--dossier", tool.dossier, "số hồ sơ / dossier number")->type_name("N");
+  receipt_cmd->add_option("--out", tool.out, "tệp kết quả / output file")->type_name("FILE");
+  receipt_cmd->add_option("--public-base-url", tool.public_base_url, "gốc liên kết QR / base of the QR link")
+      ->type_name("URL");
+  app.get_help_ptr()->group("Tùy chọn / options");
+  for (auto* command : app.get_subcommands({})) {
+    command->group("Lệnh / commands");
+    command->get_help_ptr()->group("Tùy chọn / options");
   }
-  if (args->command == "--version") {
+  app.require_subcommand(0, 1);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    return parse_failure(e);
+  }
+  if (version) {
     std::cout << "dossier-server 0.1.0\n";
     return 0;
   }
-  if (args->command == "serve") return serve(*args);
-  if (args->command == "create-admin") return create_admin(*args);
-  if (args->command == "verify") return verify(*args);
-  if (args->command == "backup") return backup(*args);
-  if (args->command == "label") return label(*args);
-  if (args->command == "receipt") return receipt(*args);
-  if (args->command == "routes") return print_route_table(std::cout, std::cerr);  // METHOD PATTERN per line
-  return fail("unknown command " + args->command + " (see --help)");
+  if (*create_admin_cmd) return create_admin(tool);
+  if (*verify_cmd) return verify(tool);
+  if (*backup_cmd) return backup(tool);
+  if (*label_cmd) return label(tool);
+  if (*receipt_cmd) return receipt(tool);
+  if (*routes_cmd) return print_route_table(std::cout, std::cerr);
+  return serve(serve_config, settings, config_option->as<std::string>());
 }
 
 }  // namespace dpost::server

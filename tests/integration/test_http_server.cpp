@@ -495,6 +495,28 @@ TEST_CASE("http server: SIGTERM starts the same drain when handle_signals is on"
   CHECK(server.wait_for_run_to_return(10s));
 }
 
+TEST_CASE("http server: SIGTERM right after listen(), before run(), drains instead of killing the process") {
+  // Without the signal set installed by listen(), SIGTERM here takes its default action and this test process
+  // dies: the check is that we are still alive and that run() then returns by itself.
+  auto options = TestServer::small_options();
+  options.handle_signals = true;
+  HttpServer server(options, [](HttpRequest&&, Reply reply) { reply(HttpResponse{}); });
+  server.listen();
+  std::raise(SIGTERM);
+  CHECK_FALSE(server.draining());  // queued: nothing drains before the loop runs
+  std::atomic<bool> returned{false};
+  std::thread runner([&] {
+    server.run();
+    returned = true;
+  });
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (!returned && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  CHECK(returned);
+  CHECK(server.draining());
+  if (!returned) server.stop();
+  runner.join();
+}
+
 TEST_CASE("http server: listen() reports an unusable address") {
   TestServer first;
   auto options = TestServer::small_options();
