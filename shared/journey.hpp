@@ -28,7 +28,7 @@ enum class ItemState {
   out_for_delivery,    // EDG, first attempt
   attempt_failed,      // EMH after the first attempt
   out_for_redelivery,  // EDG after a failed attempt
-  attempts_exhausted,  // EMH after the second attempt: only RTS remains
+  attempts_exhausted,  // EMH after the second attempt: RTS, or EDG when attempts were too close
   delivered,           // EMI; for a dossier: handed to the office, awaiting its confirmation
   received,            // RCV: the office confirmed receipt of the dossier
   returning,           // RTS: on its way back to the sender
