@@ -91,7 +91,12 @@ std::vector<std::string> load_demo_data(Storage& storage) {
           s.site,         t0 + s.minutes * 60'000LL, s.reason ? std::optional<std::string>(s.reason) : std::nullopt,
           std::nullopt,   std::string("demo")};
       if (s.code == EventCode::EMI && item_id.starts_with("EK")) {
-        scan.recipient = Recipient{"Nguyễn Văn An", true, std::nullopt};
+        scan.recipient = Recipient{"Nguyễn Văn An", true, std::nullopt,
+                                   IdDocument{IdDocumentType::cccd, mask_id_number("001090000001")}};
+      }
+      if (s.code == EventCode::EMH) {
+        scan.reason_code = FailureReason::absent;
+        scan.action = FailureAction::redeliver;
       }
       auto out = await_write<std::vector<ScanOutcome>>(
           [&](auto done) { storage.record_scans(actors.at(s.user), {scan}, std::nullopt, std::move(done)); });
@@ -200,16 +205,17 @@ std::vector<std::string> load_demo_data(Storage& storage) {
   // 5. A dossier handed over at the Ba Đình office's counter this morning and not yet confirmed (RCV): the
   // desk's "awaited" list and the supervisor's overdue confirmations show it.
   {
-    auto d = register_dossier("clerk1", {"1.000894",
-                                         "Cấp bản sao trích lục hộ tịch",
-                                         {"Đỗ Thị Lan", "0977111222", "Số 5 Giang Văn Minh, Ba Đình, Hà Nội", "001190000005"},
-                                         "MC-HN-BD",
-                                         ServiceOption::both,
-                                         std::nullopt,
-                                         std::string("2026-12-10"),
-                                         {{"Tờ khai đề nghị cấp bản sao trích lục", CopyKind::original, 1}},
-                                         std::nullopt,
-                                         std::string("Hộ tịch")});
+    auto d = register_dossier("clerk1",
+                              {"1.000894",
+                               "Cấp bản sao trích lục hộ tịch",
+                               {"Đỗ Thị Lan", "0977111222", "Số 5 Giang Văn Minh, Ba Đình, Hà Nội", "001190000005"},
+                               "MC-HN-BD",
+                               ServiceOption::both,
+                               std::nullopt,
+                               std::string("2026-12-10"),
+                               {{"Tờ khai đề nghị cấp bản sao trích lục", CopyKind::original, 1}},
+                               std::nullopt,
+                               std::string("Hộ tịch")});
     const auto& id = d.items.at(0).item_id;
     play(id, now_millis() - 6LL * 60 * 60 * 1000,
          {{"clerk1", EventCode::EMA, "BC-HN01", 0},

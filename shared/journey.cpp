@@ -342,6 +342,10 @@ bool requires_recipient(ItemKind kind, EventCode code) {
   return code == E::EMI && kind != K::dossier;
 }
 
+bool requires_id_check(ItemKind kind, EventCode code) {
+  return code == E::EMI && kind == K::result;
+}
+
 bool recorded_by_post(EventCode code) {
   return code != E::RCV;
 }
