@@ -58,7 +58,11 @@ Các lệnh:
            chỉ đọc ảnh và in các mã tìm thấy; không ghi gì
   scan --code EMA|EDD|EDE|EMG|EDG|EMH|EMI|RES|RTS [--site MÃ] [TỆP|THƯ_MỤC ...] [--watch THƯ_MỤC] [--stdin]
            quét: mỗi mã hợp lệ thành một sự kiện, lưu vào hộp thư đi rồi gửi ngay nếu có mạng
-           --reason LÝ_DO (EMH), --recipient-name TÊN --id-checked --relation QUAN_HỆ (EMI)
+           EMH: --action redeliver|hold_at_post_office|return_to_sender (bắt buộc),
+                --reason-code absent|refused|wrong_address|office_closed|moved|no_id|other, --reason LÝ_DO
+           EMI: --recipient-name TÊN --id-checked --id-type cccd|cmnd|passport|other --id-number SỐ
+                (chỉ lưu 4 số cuối); người nhận thay: --relation QUAN_HỆ --authorization-number SỐ
+                --authorization-date YYYY-MM-DD (giấy ủy quyền)
   status [--json]   xem hộp thư đi: đang chờ, bị từ chối
   sync [--json] [--retry-for GIÂY | --wait]   gửi ngay các sự kiện đang chờ
 
@@ -82,7 +86,11 @@ Commands:
            only read photos and print the ids found; records nothing
   scan --code EMA|EDD|EDE|EMG|EDG|EMH|EMI|RES|RTS [--site CODE] [FILE|DIR ...] [--watch DIR] [--stdin]
            each valid id becomes an event, stored in the outbox, then sent at once when online
-           --reason TEXT (EMH), --recipient-name NAME --id-checked --relation TEXT (EMI)
+           EMH: --action redeliver|hold_at_post_office|return_to_sender (required),
+                --reason-code absent|refused|wrong_address|office_closed|moved|no_id|other, --reason TEXT
+           EMI: --recipient-name NAME --id-checked --id-type cccd|cmnd|passport|other --id-number NUMBER
+                (only the last 4 are kept); someone else: --relation TEXT --authorization-number NUMBER
+                --authorization-date YYYY-MM-DD (the authorization letter)
   status [--json]   what the outbox holds: waiting, refused
   sync [--json] [--retry-for SECONDS | --wait]   send waiting events now
 
@@ -117,7 +125,8 @@ struct Args {
 
 constexpr std::string_view kValueOptions[] = {
     "--code",   "--site", "--reason", "--recipient-name", "--relation", "--outbox",    "--server",    "--device-token",
-    "--device", "--lang", "--watch",  "--username",       "--name",     "--retry-for", "--batch-size"};
+    "--device", "--lang", "--watch",  "--username",       "--name",     "--retry-for", "--batch-size",
+    "--reason-code", "--action", "--id-type", "--id-number", "--authorization-number", "--authorization-date"};
 constexpr std::string_view kFlagOptions[] = {"--json", "--stdin", "--id-checked", "--wait", "--help", "-h"};
 
 Args parse_args(int argc, char** argv, int first) {
@@ -473,7 +482,32 @@ std::string checked_code(const Args& args) {
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   const auto code = parse_event_code(upper);
   if (!code) throw UsageError("unknown event code " + *code_text);
-  if (requires_reason(*code) && !args.get("--reason")) throw UsageError(upper + " needs --reason");
+  const auto reason_code_text = args.get("--reason-code");
+  std::optional<FailureReason> reason_code;
+  if (reason_code_text) {
+    reason_code = parse_failure_reason(*reason_code_text);
+    if (!reason_code) {
+      throw UsageError("unknown --reason-code " + *reason_code_text +
+                       " (absent, refused, wrong_address, office_closed, moved, no_id, other)");
+    }
+  }
+  if (auto action = args.get("--action"); action && !parse_failure_action(*action)) {
+    throw UsageError("unknown --action " + *action + " (redeliver, hold_at_post_office, return_to_sender)");
+  }
+  if (requires_reason(*code)) {
+    if (!args.get("--reason") && (!reason_code || *reason_code == FailureReason::other)) {
+      throw UsageError(upper + " needs --reason, or a --reason-code other than other");
+    }
+    if (!args.get("--action")) throw UsageError(upper + " needs --action (redeliver, hold_at_post_office, return_to_sender)");
+  }
+  if (auto type = args.get("--id-type"); type && !parse_id_document_type(*type)) {
+    throw UsageError("unknown --id-type " + *type + " (cccd, cmnd, passport, other)");
+  }
+  if (args.get("--id-number") && !args.has("--id-checked")) throw UsageError("--id-number needs --id-checked");
+  if (args.get("--relation") && (!args.get("--authorization-number") || !args.get("--authorization-date"))) {
+    throw UsageError("a recipient other than the applicant (--relation) needs --authorization-number and "
+                     "--authorization-date");
+  }
   return upper;
 }
 
@@ -485,9 +519,24 @@ json event_template(const Args& args, const Outbox& outbox) {
   if (!is_valid_site_code(*site)) throw UsageError("invalid site code " + *site);
   json event = {{"code", upper}, {"site", *site}, {"device", device_name(args, outbox)}};
   if (auto reason = args.get("--reason")) event["reason"] = *reason;
+  if (auto reason_code = args.get("--reason-code")) event["reason_code"] = *reason_code;
+  if (auto action = args.get("--action")) event["action"] = *action;
   if (auto name = args.get("--recipient-name")) {
     json recipient = {{"name", *name}, {"id_checked", args.has("--id-checked")}};
-    if (auto relation = args.get("--relation")) recipient["relation"] = *relation;
+    if (auto number = args.get("--id-number")) {
+      // Only the masked number is stored in the outbox and sent: the full one never leaves this command.
+      std::string compact;
+      for (char c : *number) {
+        if (c != ' ') compact.push_back(c);
+      }
+      recipient["id_document"] = {{"type", args.get("--id-type").value_or("cccd")},
+                                  {"number", mask_id_number(compact)}};
+    }
+    if (auto relation = args.get("--relation")) {
+      recipient["relation"] = *relation;
+      recipient["authorization"] = {{"number", *args.get("--authorization-number")},
+                                    {"date", *args.get("--authorization-date")}};
+    }
     event["recipient"] = std::move(recipient);
   }
   return event;

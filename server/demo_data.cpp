@@ -92,7 +92,12 @@ std::vector<std::string> load_demo_data(Storage& storage) {
           s.site,         t0 + s.minutes * 60'000LL, s.reason ? std::optional<std::string>(s.reason) : std::nullopt,
           std::nullopt,   std::string("demo")};
       if (s.code == EventCode::EMI && item_id.starts_with("EK")) {
-        scan.recipient = Recipient{"Nguyễn Văn An", true, std::nullopt};
+        scan.recipient = Recipient{"Nguyễn Văn An", true, std::nullopt,
+                                   IdDocument{IdDocumentType::cccd, mask_id_number("001090000001")}};
+      }
+      if (s.code == EventCode::EMH) {
+        scan.reason_code = FailureReason::absent;
+        scan.action = FailureAction::redeliver;
       }
       auto out = await_write<std::vector<ScanOutcome>>(
           [&](auto done) { storage.record_scans(actors.at(s.user), {scan}, std::nullopt, std::move(done)); });

@@ -34,6 +34,28 @@ std::string_view subject(ItemKind kind) {
   return "Hồ sơ";
 }
 
+// RTS: where the item goes back to, and why (the last failed attempt's reason).
+std::string return_text(const NotificationFacts& facts, const std::string& when) {
+  std::string text = "đang được chuyển hoàn về ";
+  if (facts.kind == ItemKind::result) {
+    text += facts.office_name.empty() ? std::string("cơ quan giải quyết") : facts.office_name;
+  } else {
+    text += "người gửi";
+  }
+  text += " từ " + when;
+  if (facts.last_failure) {
+    const auto& f = *facts.last_failure;
+    std::optional<std::string> why;
+    if (f.reason_code && *f.reason_code != FailureReason::other) {
+      why = std::string(describe_vi(*f.reason_code));
+    } else if (f.reason) {
+      why = f.reason;
+    }
+    if (why) text += ". Lý do: " + *why;
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string_view to_string(NotificationChannel channel) {
@@ -48,6 +70,7 @@ bool is_notified(EventCode code) {
     case EventCode::EDG:
     case EventCode::EMI:
     case EventCode::EMH:
+    case EventCode::RTS:
       return true;
     default:
       return false;
@@ -86,6 +109,9 @@ std::optional<std::string> citizen_text(const NotificationFacts& facts, std::str
       break;
     case EventCode::EMH:
       what = "chưa phát được lúc " + when + "; bưu điện sẽ phát lại hoặc liên hệ với bạn";
+      break;
+    case EventCode::RTS:
+      what = return_text(facts, when);
       break;
     default:
       return std::nullopt;

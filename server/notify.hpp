@@ -27,6 +27,13 @@ struct NotificationFacts {
   std::string procedure_name;
   std::optional<std::string> dossier_code;
   std::string tracking_token;
+  std::string office_name;  // the dossier's one-stop office
+  // RTS: the last failed attempt before the return, so the citizen is told why.
+  struct Failure {
+    std::optional<FailureReason> reason_code;
+    std::optional<std::string> reason;
+  };
+  std::optional<Failure> last_failure;
 };
 
 // "09:15 23/11/2026": the time a citizen reads, in Vietnam (UTC+7, no daylight saving).

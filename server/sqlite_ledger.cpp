@@ -133,6 +133,8 @@ merkle::Hash personal_commitment(const EventRecord& e, std::string_view salt) {
     field(text, "-");
   }
   optional_number(text, e.clock_offset_ms);
+  // Issue 7's facts only when present, so commitments of older events stay as they were.
+  if (auto facts = delivery_facts_text(e.reason_code, e.action, e.recipient); !facts.empty()) field(text, facts);
   field(text, e.device_signature ? hex_of(std::span(reinterpret_cast<const unsigned char*>(e.device_signature->data()),
                                                     e.device_signature->size()))
                                  : std::string("-"));

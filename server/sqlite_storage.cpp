@@ -130,6 +130,8 @@ std::string canonical_event(const EventRecord& e) {
   if (e.device_signature)
     add("signature=" +
         to_hex(reinterpret_cast<const unsigned char*>(e.device_signature->data()), e.device_signature->size()));
+  // Fields of schema 0007, the same way.
+  if (auto facts = delivery_facts_text(e.reason_code, e.action, e.recipient); !facts.empty()) add(facts);
   return out;
 }
 
@@ -150,10 +152,12 @@ std::string join_codes(const std::vector<EventCode>& codes) {
 }
 
 // The columns read_event() reads, in its order; statements are cached by these pointers (Conn::stmt).
-#define DPOST_EVENT_COLUMNS                                                                              \
-  "e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "      \
-  "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, " \
-  "e.state_after, e.clock_offset_ms, e.seal_intact, e.issue, e.device_id, e.device_seq, e.device_signature "
+#define DPOST_EVENT_COLUMNS                                                                                   \
+  "e.event_id, i.item_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.late, e.reason, "           \
+  "e.recipient_name, e.recipient_id_checked, e.recipient_relation, COALESCE(u.username, ''), e.device, "      \
+  "e.state_after, e.clock_offset_ms, e.seal_intact, e.issue, e.device_id, e.device_seq, e.device_signature, " \
+  "e.reason_code, e.action, e.recipient_id_type, e.recipient_id_number_masked, e.authorization_number, "      \
+  "e.authorization_date "
 #define DPOST_EVENT_SELECT                                                  \
   "SELECT " DPOST_EVENT_COLUMNS                                             \
   ", l.seq FROM events e JOIN items i ON i.id = e.item_id "                 \
@@ -170,7 +174,7 @@ constexpr const char* kEventsForVerify =
     "LEFT JOIN users u ON u.id = e.user_id LEFT JOIN ledger_leaves l ON l.event_row = e.id ORDER BY e.id";
 #undef DPOST_EVENT_SELECT
 #undef DPOST_EVENT_COLUMNS
-constexpr int kEventColumns = 21;  // read_event() reads this many from `first`
+constexpr int kEventColumns = 27;  // read_event() reads this many from `first`
 
 EventRecord read_event(SQLite::Statement& q, int first = 0) {
   EventRecord e;
@@ -201,6 +205,21 @@ EventRecord read_event(SQLite::Statement& q, int first = 0) {
   if (!q.getColumn(first + 18).isNull()) e.device_id = q.getColumn(first + 18).getInt64();
   if (!q.getColumn(first + 19).isNull()) e.device_seq = q.getColumn(first + 19).getInt64();
   if (!q.getColumn(first + 20).isNull()) e.device_signature = blob(q.getColumn(first + 20));
+  if (!q.getColumn(first + 21).isNull()) {
+    e.reason_code = parse_or_throw(parse_failure_reason(q.getColumn(first + 21).getText()), "reason_code");
+  }
+  if (!q.getColumn(first + 22).isNull()) {
+    e.action = parse_or_throw(parse_failure_action(q.getColumn(first + 22).getText()), "action");
+  }
+  if (e.recipient && !q.getColumn(first + 23).isNull()) {
+    e.recipient->id_document =
+        IdDocument{parse_or_throw(parse_id_document_type(q.getColumn(first + 23).getText()), "id type"),
+                   q.getColumn(first + 24).getString()};
+  }
+  if (e.recipient && !q.getColumn(first + 25).isNull()) {
+    e.recipient->authorization =
+        Authorization{q.getColumn(first + 25).getString(), q.getColumn(first + 26).getString()};
+  }
   return e;
 }
 
@@ -2065,6 +2084,8 @@ class SqliteStorage final : public Storage {
         return 404;
       case ScanStatus::invalid:
         return 422;
+      case ScanStatus::malformed:
+        return 400;
       default:
         return 409;
     }
@@ -2390,6 +2411,36 @@ class SqliteStorage final : public Storage {
     return std::nullopt;
   }
 
+  // The rules beyond the table for failed attempts and returns (delivery_rules.hpp), against the failed attempts
+  // that happened before the scan. Returns the refusal and the codes the rules leave allowed in `from`.
+  static std::optional<std::pair<RuleRefusal, std::vector<EventCode>>> check_failure_rules(Conn& c, const ItemRow& item,
+                                                                                           ItemState from,
+                                                                                           const ScanRequest& scan) {
+    if (scan.code != EventCode::RTS && scan.code != EventCode::EDG) return std::nullopt;
+    if (from != ItemState::attempt_failed && from != ItemState::attempts_exhausted) return std::nullopt;
+    std::vector<FailedAttempt> failures;
+    {
+      Query q(c,
+              "SELECT occurred_at, reason_code FROM events WHERE item_id = ? AND code = 'EMH' AND occurred_at <= ? "
+              "ORDER BY occurred_at, id");
+      q->bind(1, item.id);
+      q->bind(2, static_cast<std::int64_t>(scan.occurred_at));
+      while (q->executeStep()) {
+        FailedAttempt f;
+        f.occurred_at = q->getColumn(0).getInt64();
+        if (!q->getColumn(1).isNull()) f.reason_code = parse_failure_reason(q->getColumn(1).getText());
+        failures.push_back(f);
+      }
+    }
+    auto refusal = check_delivery_rules(from, scan.code, failures);
+    if (!refusal) return std::nullopt;
+    std::vector<EventCode> allowed;
+    for (auto code : allowed_codes(item.kind, from)) {
+      if (!check_delivery_rules(from, code, failures)) allowed.push_back(code);
+    }
+    return std::pair{std::move(*refusal), std::move(allowed)};
+  }
+
   static std::optional<EventRecord> load_event_by_event_id(Conn& c, const std::string& event_id) {
     Query q(c, kEventById);
     q->bind(1, event_id);
@@ -2455,6 +2506,13 @@ class SqliteStorage final : public Storage {
                     "A delivery (EMI) of a " + std::string(to_string(item->kind)) +
                         " item must name the recipient and say whether their ID was checked.");
     }
+    if (requires_id_check(item->kind, scan.code) &&
+        (!scan.recipient || !scan.recipient->id_checked || !scan.recipient->id_document)) {
+      return refuse(ScanStatus::malformed, "id_check_required",
+                    "A result is handed only to the applicant or an authorised person: its delivery (EMI) must record "
+                    "the ID document checked (recipient.id_checked true, recipient.id_document {\"type\", "
+                    "\"number\"}).");
+    }
     if (scan.occurred_at > now + kFutureTolerance) {
       return refuse(ScanStatus::invalid, "occurred_at_in_future",
                     "occurred_at is more than 10 minutes ahead of the server clock: check the device's clock.");
@@ -2462,7 +2520,15 @@ class SqliteStorage final : public Storage {
 
     ItemState state_after = item->state;
     ItemState item_state = item->state;
+    ItemState state_before_late = item->state;
     bool late = false;
+    // Refusals of the delivery rules (issue 7): 409 like the table's, listing what the rules leave allowed.
+    auto refuse_rules = [&](const std::pair<RuleRefusal, std::vector<EventCode>>& refusal) {
+      out.allowed = refusal.second;
+      return refuse(ScanStatus::illegal_transition, refusal.first.code,
+                    refusal.first.message + " Item " + item->item_id + " is " +
+                        std::string(to_string(out.item->state)) + "; allowed next: " + join_codes(out.allowed) + ".");
+    };
     if (!item->last_occurred_at || scan.occurred_at >= *item->last_occurred_at) {
       const auto next = next_state(item->kind, item->state, scan.code);
       if (!next) {
@@ -2487,6 +2553,7 @@ class SqliteStorage final : public Storage {
         }
       }
       const auto before = replay(item->kind, std::span(codes).first(position));
+      state_before_late = before.state;
       const auto next = before.first_illegal ? std::nullopt : next_state(item->kind, before.state, scan.code);
       codes.insert(codes.begin() + static_cast<std::ptrdiff_t>(position), scan.code);
       const auto after = replay(item->kind, codes);
@@ -2501,6 +2568,8 @@ class SqliteStorage final : public Storage {
       state_after = *next;
       item_state = after.state;
     }
+    const ItemState state_before = late ? state_before_late : item->state;
+    if (auto refusal = check_failure_rules(c, *item, state_before, scan)) return refuse_rules(*refusal);
 
     EventRecord e;
     e.event_id = scan.event_id;
@@ -2511,6 +2580,8 @@ class SqliteStorage final : public Storage {
     e.received_at = now;
     e.late = late;
     e.reason = scan.reason;
+    e.reason_code = scan.reason_code;
+    e.action = scan.action;
     e.recipient = scan.recipient;
     e.recorded_by = actor.username;
     e.device = scan.device;
@@ -2541,8 +2612,9 @@ class SqliteStorage final : public Storage {
       Query q(c,
               "INSERT INTO events (event_id, item_id, code, site_id, user_id, device, occurred_at, received_at, late, "
               "reason, recipient_name, recipient_id_checked, recipient_relation, state_after, chain, clock_offset_ms, "
-              "seal_intact, issue, device_id, device_seq, device_signature) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "seal_intact, issue, device_id, device_seq, device_signature, reason_code, action, recipient_id_type, "
+              "recipient_id_number_masked, authorization_number, authorization_date) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       q->bind(1, e.event_id);
       q->bind(2, item->id);
       q->bind(3, std::string(to_string(e.code)));
@@ -2588,6 +2660,15 @@ class SqliteStorage final : public Storage {
         q->bind(20);
         q->bind(21);
       }
+      auto text_of = [](auto v) { return v ? std::optional<std::string>(std::string(to_string(*v))) : std::nullopt; };
+      bind_opt(*q, 22, text_of(e.reason_code));
+      bind_opt(*q, 23, text_of(e.action));
+      const auto* doc = e.recipient && e.recipient->id_document ? &*e.recipient->id_document : nullptr;
+      const auto* auth = e.recipient && e.recipient->authorization ? &*e.recipient->authorization : nullptr;
+      bind_opt(*q, 24, doc ? std::optional<std::string>(std::string(to_string(doc->type))) : std::nullopt);
+      bind_opt(*q, 25, doc ? std::optional<std::string>(doc->number_masked) : std::nullopt);
+      bind_opt(*q, 26, auth ? std::optional<std::string>(auth->number) : std::nullopt);
+      bind_opt(*q, 27, auth ? std::optional<std::string>(auth->date) : std::nullopt);
       q->exec();
     }
     const auto event_row = c.db().getLastInsertRowid();
@@ -2624,8 +2705,9 @@ class SqliteStorage final : public Storage {
     std::string phone;
     {
       Query q(c,
-              "SELECT i.kind, i.tracking_token, d.procedure_name, d.dossier_code, d.applicant_phone FROM items i "
-              "JOIN dossiers d ON d.id = i.dossier_id WHERE i.id = ?");
+              "SELECT i.kind, i.tracking_token, d.procedure_name, d.dossier_code, d.applicant_phone, "
+              "COALESCE(o.name, '') FROM items i "
+              "JOIN dossiers d ON d.id = i.dossier_id LEFT JOIN sites o ON o.id = d.office_site_id WHERE i.id = ?");
       q->bind(1, item_row);
       if (!q->executeStep()) throw std::runtime_error("item vanished while recording its event");
       facts.kind = parse_or_throw(parse_item_kind(q->getColumn(0).getText()), "kind");
@@ -2633,6 +2715,20 @@ class SqliteStorage final : public Storage {
       facts.procedure_name = q->getColumn(2).getString();
       facts.dossier_code = opt_text(q->getColumn(3));
       phone = q->getColumn(4).getString();
+      facts.office_name = q->getColumn(5).getString();
+    }
+    if (e.code == EventCode::RTS) {
+      Query q(c,
+              "SELECT reason_code, reason FROM events WHERE item_id = ? AND code = 'EMH' AND occurred_at <= ? "
+              "ORDER BY occurred_at DESC, id DESC LIMIT 1");
+      q->bind(1, item_row);
+      q->bind(2, static_cast<std::int64_t>(e.occurred_at));
+      if (q->executeStep()) {
+        NotificationFacts::Failure f;
+        if (!q->getColumn(0).isNull()) f.reason_code = parse_failure_reason(q->getColumn(0).getText());
+        f.reason = opt_text(q->getColumn(1));
+        facts.last_failure = std::move(f);
+      }
     }
     facts.event = e;
     auto insert = [&](NotificationChannel channel, const std::string& recipient, const std::string& body) {

@@ -110,6 +110,8 @@ struct EventRecord {
   std::optional<std::int64_t> device_seq;
   std::optional<std::string> device_signature;  // raw 64 bytes
   std::optional<std::int64_t> ledger_index;     // the event's leaf in the ledger
+  std::optional<FailureReason> reason_code;     // EMH (schema 0007)
+  std::optional<FailureAction> action;          // EMH (schema 0007)
 };
 
 struct DossierInfo {
@@ -195,6 +197,7 @@ enum class ScanStatus {
   unknown_item,        // no such item (404)
   forbidden,           // caller may not record this event (403)
   invalid,             // a field is wrong for this item, e.g. EMI of a result without recipient (422)
+  malformed,           // a field this item requires is missing, e.g. EMI of a result without ID check (400)
 };
 struct ScanOutcome {
   ScanStatus status = ScanStatus::recorded;

@@ -36,6 +36,23 @@ json event_json(const EventRecord& e) {
   if (e.recipient) {
     j["recipient"] = {{"name", e.recipient->name}, {"id_checked", e.recipient->id_checked}};
     if (e.recipient->relation) j["recipient"]["relation"] = *e.recipient->relation;
+    if (const auto& doc = e.recipient->id_document) {
+      j["recipient"]["id_document"] = {
+          {"type", to_string(doc->type)}, {"type_text", describe_vi(doc->type)}, {"number", doc->number_masked}};
+    }
+    if (const auto& auth = e.recipient->authorization) {
+      j["recipient"]["authorization"] = {{"number", auth->number}, {"date", auth->date}};
+    }
+  }
+  if (e.reason_code) {
+    j["reason_code"] = to_string(*e.reason_code);
+    j["reason_code_text"] = describe_vi(*e.reason_code);
+    j["reason_code_text_en"] = describe_en(*e.reason_code);
+  }
+  if (e.action) {
+    j["action"] = to_string(*e.action);
+    j["action_text"] = describe_vi(*e.action);
+    j["action_text_en"] = describe_en(*e.action);
   }
   if (e.seal_intact) j["seal_intact"] = *e.seal_intact;
   if (e.issue) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace dpost {
 
 namespace {
@@ -341,6 +343,134 @@ std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::js
   return request;
 }
 
+namespace {
+
+constexpr std::size_t kMinIdNumber = 4;
+constexpr std::size_t kMaxAuthorizationNumber = 100;
+
+// "reason_code" and "action" (issue 7): enumerations, so a value outside the list is malformed (400), and
+// recorded only on a failed attempt.
+std::optional<FieldError> read_failure(const Json& body, EventCode code, std::optional<FailureReason>& reason_code,
+                                       std::optional<FailureAction>& action) {
+  std::optional<std::string> text;
+  if (auto error = read_string(body, "", "reason_code", false, text)) return error;
+  if (text) {
+    reason_code = parse_failure_reason(*text);
+    if (!reason_code) {
+      return FieldError{true, "reason_code", "unknown_reason_code",
+                        "reason_code must be one of absent, refused, wrong_address, office_closed, moved, no_id, "
+                        "other."};
+    }
+  }
+  text.reset();
+  if (auto error = read_string(body, "", "action", false, text)) return error;
+  if (text) {
+    action = parse_failure_action(*text);
+    if (!action) {
+      return FieldError{true, "action", "unknown_action",
+                        "action must be one of redeliver, hold_at_post_office, return_to_sender."};
+    }
+  }
+  if ((reason_code || action) && code != EventCode::EMH) {
+    return invalid(reason_code ? "reason_code" : "action", "not_a_failed_attempt",
+                   "reason_code and action are recorded only with a failed delivery attempt (EMH).");
+  }
+  return std::nullopt;
+}
+
+bool is_id_number_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '*';
+}
+
+// "recipient": {"id_document": {"type", "number"}}: the number may come whole or already masked; only its
+// masked form goes further (stored, signed, shown).
+std::optional<FieldError> read_id_document(const Json& recipient, Recipient& r) {
+  const Json* doc = nullptr;
+  if (auto error = read_object(recipient, "id_document", false, doc)) {
+    error->field = "recipient." + error->field;
+    error->message = "recipient." + error->message;
+    return error;
+  }
+  if (!doc) return std::nullopt;
+  std::optional<std::string> text;
+  if (auto error = read_string(*doc, "recipient.id_document", "type", true, text)) return error;
+  auto type = parse_id_document_type(*text);
+  if (!type) {
+    return FieldError{true, "recipient.id_document.type", "unknown_id_document_type",
+                      "recipient.id_document.type must be one of cccd, cmnd, passport, other."};
+  }
+  text.reset();
+  if (auto error = read_string(*doc, "recipient.id_document", "number", true, text)) return error;
+  std::string number;
+  for (char c : *text) {
+    if (c != ' ') number.push_back(c);
+  }
+  const bool valid = number.size() >= kMinIdNumber && number.size() <= kMaxIdNumber &&
+                     std::all_of(number.begin(), number.end(), is_id_number_char);
+  if (!valid) {
+    return invalid("recipient.id_document.number", "bad_id_number",
+                   "recipient.id_document.number must be 4 to 20 letters or digits ('*' for masked ones).");
+  }
+  if (!r.id_checked) {
+    return invalid("recipient.id_checked", "id_not_checked",
+                   "recipient.id_checked must be true when an ID document is recorded.");
+  }
+  r.id_document = IdDocument{*type, mask_id_number(number)};
+  return std::nullopt;
+}
+
+// "recipient": {"authorization": {"number", "date"}} (giấy ủy quyền): required when a relation says the
+// recipient is not the applicant.
+std::optional<FieldError> read_authorization(const Json& recipient, Recipient& r) {
+  const Json* auth = nullptr;
+  if (auto error = read_object(recipient, "authorization", false, auth)) {
+    error->field = "recipient." + error->field;
+    error->message = "recipient." + error->message;
+    return error;
+  }
+  if (auth) {
+    std::optional<std::string> number;
+    if (auto error =
+            read_text(*auth, "recipient.authorization", "number", true, kMaxAuthorizationNumber, false, number)) {
+      return error;
+    }
+    std::optional<std::string> date;
+    if (auto error = read_string(*auth, "recipient.authorization", "date", true, date)) return error;
+    if (!is_valid_date(*date)) {
+      return invalid("recipient.authorization.date", "bad_date",
+                     "recipient.authorization.date must be a real date as YYYY-MM-DD.");
+    }
+    r.authorization = Authorization{std::move(*number), std::move(*date)};
+  }
+  if (r.relation && !r.authorization) {
+    return FieldError{true, "recipient.authorization", "authorization_required",
+                      "A recipient who is not the applicant (recipient.relation) must show an authorization (giấy ủy "
+                      "quyền): recipient.authorization {\"number\", \"date\"}."};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string delivery_facts_text(const std::optional<FailureReason>& reason_code,
+                                const std::optional<FailureAction>& action, const std::optional<Recipient>& recipient) {
+  std::string out;
+  auto line = [&out](std::string_view key, std::string_view value) {
+    out.append(key).append("=").append(value).push_back('\n');
+  };
+  if (reason_code) line("reason_code", to_string(*reason_code));
+  if (action) line("action", to_string(*action));
+  if (recipient && recipient->id_document) {
+    line("id_type", to_string(recipient->id_document->type));
+    line("id_number", recipient->id_document->number_masked);
+  }
+  if (recipient && recipient->authorization) {
+    line("authorization_number", recipient->authorization->number);
+    line("authorization_date", recipient->authorization->date);
+  }
+  return out;
+}
+
 std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
   if (!body.is_object()) return FieldError{true, "", "not_an_object", "The scan must be a JSON object."};
 
@@ -379,8 +509,19 @@ std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
   std::optional<std::string> reason;
   if (auto error = read_text(body, "", "reason", false, kMaxName, true, reason)) return *error;
   if (reason && !has_visible_char(*reason)) reason.reset();
-  if (requires_reason(*code) && !reason) {
-    return invalid("reason", "reason_required", "reason is required for a failed delivery attempt (EMH).");
+  std::optional<FailureReason> reason_code;
+  std::optional<FailureAction> action;
+  if (auto error = read_failure(body, *code, reason_code, action)) return *error;
+  // A structured reason says enough on its own, except "other", which the free text must explain.
+  const bool reason_given = reason || (reason_code && *reason_code != FailureReason::other);
+  if (requires_reason(*code) && !reason_given) {
+    return invalid("reason", "reason_required",
+                   "reason (or a reason_code other than \"other\") is required for a failed delivery attempt (EMH).");
+  }
+  if (requires_reason(*code) && !action) {
+    return FieldError{true, "action", "action_required",
+                      "action is required for a failed delivery attempt (EMH): one of redeliver, hold_at_post_office, "
+                      "return_to_sender."};
   }
 
   std::optional<Recipient> recipient;
@@ -399,6 +540,8 @@ std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
       return *error;
     }
     if (r.relation && !has_visible_char(*r.relation)) r.relation.reset();
+    if (auto error = read_id_document(*recipient_json, r)) return *error;
+    if (auto error = read_authorization(*recipient_json, r)) return *error;
     recipient = std::move(r);
   }
 
@@ -408,6 +551,8 @@ std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
 
   ScanRequest scan{std::move(*event_id), std::move(*item_id), *code, std::move(site), *occurred_at, std::move(reason),
                    std::move(recipient), std::move(device)};
+  scan.reason_code = reason_code;
+  scan.action = action;
 
   if (auto it = body.find("seal_intact"); it != body.end() && !it->is_null()) {
     if (!it->is_boolean()) return wrong_type("seal_intact", "true or false");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "clock.hpp"
+#include "delivery_rules.hpp"
 #include "item_id.hpp"
 #include "journey.hpp"
 
@@ -68,10 +69,24 @@ struct NewDossierRequest {
   std::optional<int> processing_days = std::nullopt;
 };
 
+// The ID document the clerk checked: its type and the number masked (mask_id_number), never the full number.
+struct IdDocument {
+  IdDocumentType type = IdDocumentType::cccd;
+  std::string number_masked;
+};
+
+// Giấy ủy quyền: what lets someone other than the applicant take a result.
+struct Authorization {
+  std::string number;  // reference or number of the letter
+  std::string date;    // "YYYY-MM-DD"
+};
+
 struct Recipient {
   std::string name;
   bool id_checked = false;
-  std::optional<std::string> relation;
+  std::optional<std::string> relation;  // present when the recipient is not the applicant
+  std::optional<IdDocument> id_document = std::nullopt;
+  std::optional<Authorization> authorization = std::nullopt;  // required with a relation
 };
 
 // What the receiving side of a two-party handoff found wrong (RCV at the office, EMA of a result at the post,
@@ -102,11 +117,22 @@ struct ScanRequest {
   // Scanner devices sign each scan (signing.hpp): their counter and the Ed25519 signature.
   std::optional<std::int64_t> seq = std::nullopt;
   std::optional<std::string> signature = std::nullopt;  // base64, as sent
+  // Failed attempts (EMH): the structured reason beside the free text, and what was done (required).
+  std::optional<FailureReason> reason_code = std::nullopt;
+  std::optional<FailureAction> action = std::nullopt;
 };
 
+// The facts of issue 7 (reason_code, action, the recipient's ID document and authorization) as one text for
+// hashes and signatures: "key=value" lines, and empty when none is present, so that texts of events without
+// them stay exactly as they were before these fields existed.
+std::string delivery_facts_text(const std::optional<FailureReason>& reason_code,
+                                const std::optional<FailureAction>& action, const std::optional<Recipient>& recipient);
+
 // Map and validate JSON into requests. Limits: names and reasons 1..200 chars, addresses up to 500,
-// phone 6..20 of [0-9+ ], id_number up to 20. An EMH needs a reason (parse_scan cannot know the item's kind:
-// whether an EMI needs a recipient is checked with requires_recipient() once the item is known).
+// phone 6..20 of [0-9+ ], id_number up to 20. An EMH needs an "action" (400 when missing or unknown) and a reason:
+// the free text "reason", or a "reason_code" other than "other". A recipient with a "relation" (not the
+// applicant) needs an "authorization" (400). parse_scan cannot know the item's kind: whether an EMI needs a
+// recipient (requires_recipient()) and an ID check (requires_id_check()) is checked once the item is known.
 // A scan's item_id with a bad check digit is FieldError{code: "bad_check_digit"} (422).
 std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::json& body);
 std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body);

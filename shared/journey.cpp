@@ -11,9 +11,10 @@ using S = ItemState;
 using E = EventCode;
 
 // The postal leg every kind shares, from acceptance to the end of the second delivery attempt (design.md
-// section 4): sorting hops, a mis-sorted item sent back from the delivery office, at most two attempts, and
-// a return to sender after a refusal or two failures. Delivery (EMI) and what follows differ per kind.
-constexpr std::size_t kPostalRowCount = 14;
+// section 4): sorting hops, a mis-sorted item sent back from the delivery office, attempts, and a return to
+// sender after a refusal or two failures. check_delivery_rules() (delivery_rules.hpp) narrows the RTS and the
+// extra EDG rows by the failed attempts' reasons and dates. Delivery (EMI) and what follows differ per kind.
+constexpr std::size_t kPostalRowCount = 15;
 constexpr std::array<Transition, kPostalRowCount> postal_rows(K k) {
   return {{
       {k, S::accepted, E::EDD, S::at_sorting},
@@ -30,6 +31,8 @@ constexpr std::array<Transition, kPostalRowCount> postal_rows(K k) {
       {k, S::out_for_redelivery, E::EMI, S::delivered},
       {k, S::out_for_redelivery, E::EMH, S::attempts_exhausted},
       {k, S::attempts_exhausted, E::RTS, S::returning},
+      // One more attempt when the failed ones were too close together for a return (delivery_rules.hpp).
+      {k, S::attempts_exhausted, E::EDG, S::out_for_redelivery},
   }};
 }
 
@@ -337,6 +340,10 @@ bool requires_recipient(ItemKind kind, EventCode code) {
   // A dossier's EMI is the hand-over to the office's counter, which confirms with RCV; a person signs for the
   // other kinds.
   return code == E::EMI && kind != K::dossier;
+}
+
+bool requires_id_check(ItemKind kind, EventCode code) {
+  return code == E::EMI && kind == K::result;
 }
 
 bool recorded_by_post(EventCode code) {

@@ -28,7 +28,7 @@ enum class ItemState {
   out_for_delivery,    // EDG, first attempt
   attempt_failed,      // EMH after the first attempt
   out_for_redelivery,  // EDG after a failed attempt
-  attempts_exhausted,  // EMH after the second attempt: only RTS remains
+  attempts_exhausted,  // EMH after the second attempt: RTS, or EDG when attempts were too close
   delivered,           // EMI; for a dossier: handed to the office, awaiting its confirmation
   received,            // RCV: the office confirmed receipt of the dossier
   returning,           // RTS: on its way back to the sender
@@ -92,6 +92,8 @@ Replay replay(ItemKind kind, std::span<const EventCode> codes);
 // Codes that need extra fields: EMH a reason; EMI on a result or return item a recipient.
 bool requires_reason(EventCode code);
 bool requires_recipient(ItemKind kind, EventCode code);
+// A result is handed only to the applicant or an authorised person: its EMI records the ID document checked.
+bool requires_id_check(ItemKind kind, EventCode code);
 
 // Which role records a code (design.md section 4): RCV office staff; RES office staff or clerk; others clerk.
 bool recorded_by_post(EventCode code);

@@ -140,6 +140,8 @@ std::string scan_signing_text(const ScanRequest& s, std::int64_t seq) {
   field(out, s.seal_intact ? (*s.seal_intact ? "1" : "0") : "-");
   field(out, s.issue ? std::string(to_string(*s.issue)) : std::string("-"));
   optional_field(out, s.device);
+  // Issue 7's fields only when present: a scan without them signs the same text as before they existed.
+  if (auto facts = delivery_facts_text(s.reason_code, s.action, s.recipient); !facts.empty()) field(out, facts);
   field(out, std::to_string(seq));
   return out;
 }

@@ -252,19 +252,37 @@ function updateChooser() {
 // The event's extra fields, read for one scan. Returns { fields } or { missing: [element, vi, en] }.
 function extraFields(code) {
   if (code === "EMH") {
-    const choice = $("reason").value;
+    const select = $("reason");
+    const reasonCode = select.value;
+    const action = $("action").value;
     const note = $("reason-note").value.trim();
-    if (!choice) return { missing: [$("reason"), "Chọn lý do phát không thành công rồi quét lại.", "Choose why the delivery failed, then scan again."] };
-    if (choice === "other" && !note) return { missing: [$("reason-note"), "Ghi lý do khác rồi quét lại.", "Write the other reason, then scan again."] };
-    const reason = choice === "other" ? note : note ? `${choice}: ${note}` : choice;
-    return { fields: { reason } };
+    if (!reasonCode) return { missing: [select, "Chọn lý do phát không thành công rồi quét lại.", "Choose why the delivery failed, then scan again."] };
+    if (!action) return { missing: [$("action"), "Chọn việc đã làm rồi quét lại.", "Choose the action taken, then scan again."] };
+    if (reasonCode === "other" && !note) return { missing: [$("reason-note"), "Ghi lý do khác rồi quét lại.", "Write the other reason, then scan again."] };
+    const label = select.options[select.selectedIndex].textContent.trim();
+    const reason = reasonCode === "other" ? note : note ? `${label}: ${note}` : label;
+    return { fields: { reason, reason_code: reasonCode, action } };
   }
   if (code === "EMI") {
     const name = $("recipient-name").value.trim();
     if (!name) return { fields: {} };  // a dossier at the office counter needs no name; a result does (the server says)
     const recipient = { name, id_checked: $("id-checked").checked };
+    const number = $("id-number").value.replace(/\s+/g, "");
+    if (number) {
+      if (!recipient.id_checked) return { missing: [$("id-checked"), "Đánh dấu đã kiểm tra giấy tờ rồi quét lại.", "Tick ID checked, then scan again."] };
+      // Only the last 4 characters leave the device (the server keeps no more than that either).
+      const masked = number.length > 4 ? "*".repeat(number.length - 4) + number.slice(-4) : "*".repeat(number.length);
+      recipient.id_document = { type: $("id-type").value, number: masked };
+    }
     const relation = $("relation").value.trim();
-    if (relation) recipient.relation = relation;
+    if (relation) {
+      recipient.relation = relation;
+      const authNumber = $("auth-number").value.trim();
+      const authDate = $("auth-date").value;
+      if (!authNumber) return { missing: [$("auth-number"), "Người nhận thay cần giấy ủy quyền: ghi số giấy rồi quét lại.", "Someone other than the applicant needs an authorization: write its number, then scan again."] };
+      if (!authDate) return { missing: [$("auth-date"), "Ghi ngày của giấy ủy quyền rồi quét lại.", "Write the authorization's date, then scan again."] };
+      recipient.authorization = { number: authNumber, date: authDate };
+    }
     return { fields: { recipient } };
   }
   return { fields: {} };
@@ -273,10 +291,11 @@ function extraFields(code) {
 function clearExtras(code) {
   if (code === "EMH") {
     $("reason").value = "";
+    $("action").value = "";
     $("reason-note").value = "";
   } else if (code === "EMI") {
-    $("recipient-name").value = "";
-    $("relation").value = "";
+    for (const id of ["recipient-name", "relation", "id-number", "auth-number", "auth-date"]) $(id).value = "";
+    $("id-type").value = "cccd";
     $("id-checked").checked = false;
   }
 }

@@ -37,7 +37,7 @@ try {
   const resultItem = result.data.item_id;
   await scan(staff, resultItem, "RES", "MC-HN-BD");
   for (const code of ["EMA", "EMG", "EDG"]) await scan(clerk, resultItem, code, "BC-HN01");
-  await scan(clerk, resultItem, "EMI", "BC-HN01", { recipient: { name: "Hoàng Văn Nam", id_checked: true, relation: "chồng" } });
+  await scan(clerk, resultItem, "EMI", "BC-HN01", { recipient: { name: "Hoàng Văn Nam", id_checked: true, relation: "chồng", id_document: { type: "cccd", number: "001080000009" }, authorization: { number: "UQ-12/2026", date: "2026-12-01" } } });
   const token = (await server.api("GET", `/api/v1/items/${dossierItem}`, null, clerk)).data.tracking_token;
 
   browser = await launchBrowser();

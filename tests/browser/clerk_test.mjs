@@ -66,12 +66,18 @@ try {
   assert.equal(await page.eval(`${byId("emh-fields")}.hidden`), false, "the reason fields show for EMH");
   assert.equal(await page.eval(`${byId("emi-fields")}.hidden`), true, "the recipient fields hide for EMH");
 
-  // Tab to the reason, pick the first one ("Vắng nhà / nobody home"), Tab to the note, write it, Tab to the scan.
+  // Tab to the reason, pick the first one ("Vắng nhà / nobody home"), Tab to the action, pick the first, Tab to the
+  // note, write it, Tab to the scan.
   await pressKey(page, "Tab");
   assert.equal(await page.eval("document.activeElement.id"), "reason");
   await pressKey(page, "ArrowDown");
   const reasonChoice = await page.eval(`${byId("reason")}.value`);
-  assert.equal(reasonChoice, "Vắng nhà / nobody home");
+  assert.equal(reasonChoice, "absent");
+  // Then the action taken, required as well: the first one, "deliver again".
+  await pressKey(page, "Tab");
+  assert.equal(await page.eval("document.activeElement.id"), "action");
+  await pressKey(page, "ArrowDown");
+  assert.equal(await page.eval(`${byId("action")}.value`), "redeliver");
   await pressKey(page, "Tab");
   assert.equal(await page.eval("document.activeElement.id"), "reason-note");
   await page.type("Đã để lại giấy báo");
@@ -88,6 +94,7 @@ try {
   assert.match(okText, /Phát không thành công/);
   assert.equal(await page.eval("document.activeElement.id"), "scan", "focus returns to the scan field");
   assert.equal(await page.eval(`${byId("reason")}.value`), "", "the reason is cleared for the next item");
+  assert.equal(await page.eval(`${byId("action")}.value`), "", "the action is cleared for the next item");
   const row = await page.eval(`(() => { const r = document.querySelector('#scans tr'); return r && {
     item: r.dataset.item, code: r.dataset.code, outcome: r.dataset.outcome, text: r.textContent }; })()`);
   assert.equal(row.item, resultItem);
@@ -102,6 +109,8 @@ try {
   assert.equal(item.state, "attempt_failed");
   assert.equal(item.events.at(-1).code, "EMH");
   assert.equal(item.events.at(-1).reason, expectedReason);
+  assert.equal(item.events.at(-1).reason_code, "absent");
+  assert.equal(item.events.at(-1).action, "redeliver");
   assert.equal(item.events.at(-1).site, "BC-HN01");
   const eventsBefore = item.events.length;
 
@@ -134,11 +143,44 @@ try {
   await page.waitFor(`${byId("feedback")}.className.includes('ok')`, "the label's confirmation");
   assert.match(await page.eval(`${byId("feedback")}.textContent`), /Đã mở nhãn/);
 
+  // The second attempt succeeds, with someone other than the applicant: without the authorization (giấy ủy
+  // quyền) the page asks for it and sends nothing; with it, the delivery records the masked ID and the letter.
+  await page.eval(`${byId("ev-EDG")}.click()`);
+  await page.eval(`${byId("scan")}.focus()`);
+  await page.type(resultItem);
+  await page.pressEnter();
+  await page.waitFor(`document.querySelector('#scans tr').dataset.code === 'EDG' && document.querySelector('#scans tr').dataset.outcome === 'ok'`, "the second attempt starts");
+  await page.eval(`${byId("ev-EMI")}.click()`);
+  assert.equal(await page.eval(`${byId("emi-fields")}.hidden`), false, "the recipient fields show for EMI");
+  await page.eval(`(() => {
+    document.getElementById("recipient-name").value = "Trần Thị Nhận Thay";
+    document.getElementById("id-checked").checked = true;
+    document.getElementById("id-type").value = "cccd";
+    document.getElementById("id-number").value = "001 090 005 678";
+    document.getElementById("relation").value = "Vợ";
+    document.getElementById("scan").focus();
+  })()`);
+  await page.type(resultItem);
+  await page.pressEnter();
+  await page.waitFor(`${byId("feedback")}.className.includes('warn')`, "the request for the authorization");
+  assert.match(await page.eval(`${byId("feedback")}.textContent`), /giấy ủy quyền/);
+  assert.equal(await page.eval("document.activeElement.id"), "auth-number", "focus goes to the missing field");
+  await page.type("45/2026/UQ");
+  await page.eval(`(() => { document.getElementById("auth-date").value = "2026-11-02"; document.getElementById("scan").focus(); })()`);
+  await page.pressEnter();
+  await page.waitFor(`document.querySelector('#scans tr').dataset.code === 'EMI' && document.querySelector('#scans tr').dataset.outcome === 'ok'`, "the delivery recorded");
+  item = (await server.api("GET", `/api/v1/items/${resultItem}`, null, clerk)).data;
+  assert.equal(item.state, "delivered");
+  const delivered = item.events.at(-1).recipient;
+  assert.equal(delivered.id_document.type, "cccd");
+  assert.equal(delivered.id_document.number, "********5678");
+  assert.deepEqual(delivered.authorization, { number: "45/2026/UQ", date: "2026-11-02" });
+
   // Every input and select has a label.
   const unlabelled = await page.eval(
     "[...document.querySelectorAll('input, select')].filter(i => !i.id || !document.querySelector(`label[for=\"${i.id}\"]`)).map(i => i.id || i.name)");
   assert.deepEqual(unlabelled, [], "inputs without a <label for>");
-  console.log("clerk page: 1 failed delivery recorded by keyboard, 1 illegal scan refused, label opened; screenshots in", shotDir);
+  console.log("clerk page: 1 failed delivery recorded by keyboard, 1 illegal scan refused, label opened, delivered to an authorised person; screenshots in", shotDir);
 } catch (e) {
   failed = true;
   console.error("clerk page test failed:", e);

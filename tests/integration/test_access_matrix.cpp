@@ -57,8 +57,13 @@ struct Request {
 
 json scan_json(const std::string& item, const std::string& code, const std::string& site, Timeline& t) {
   auto s = scan_body(item, code, site, t.next());
-  if (code == "EMH") s["reason"] = "vắng nhà";
-  if (code == "EMI") s["recipient"] = {{"name", "Người Nhận"}, {"id_checked", true}};
+  if (code == "EMH") {
+    s["reason"] = "vắng nhà";
+    s["action"] = "redeliver";
+  }
+  if (code == "EMI")
+    s["recipient"] = {
+        {"name", "Người Nhận"}, {"id_checked", true}, {"id_document", {{"type", "cccd"}, {"number", "001090001234"}}}};
   return s;
 }
 

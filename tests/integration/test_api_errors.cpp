@@ -317,10 +317,12 @@ TEST_CASE("422 for invalid values") {
     record(session, "clerk1", scan_body(item_id, "EMA", kPostOffice1, timeline.next()), "accepted");
     for (const char* code : {"EMG", "EDG"})
       record(session, "clerk1", scan_body(item_id, code, kPostOffice1, timeline.next()));
-    check_error(session.scan("clerk1", scan_body(item_id, "EMH", kPostOffice1, timeline.next())), 422,
-                "reason_required");
+    auto no_reason = scan_body(item_id, "EMH", kPostOffice1, timeline.next());
+    no_reason["action"] = "redeliver";
+    check_error(session.scan("clerk1", no_reason), 422, "reason_required");
     auto empty_reason = scan_body(item_id, "EMH", kPostOffice1, timeline.next());
     empty_reason["reason"] = "";
+    empty_reason["action"] = "redeliver";
     check_error(session.scan("clerk1", empty_reason), 422);
     auto view = session.item("clerk1", item_id);
     REQUIRE(view.status == 200);
@@ -344,7 +346,8 @@ TEST_CASE("422 for invalid values") {
     nameless["recipient"] = json{{"name", ""}, {"id_checked", true}};
     check_error(session.scan("clerk1", nameless), 422);
     auto done = scan_body(result_item, "EMI", kPostOffice1, timeline.next());
-    done["recipient"] = json{{"name", "Lê Văn Nhận"}, {"id_checked", true}};
+    done["recipient"] = json{
+        {"name", "Lê Văn Nhận"}, {"id_checked", true}, {"id_document", {{"type", "cccd"}, {"number", "001090001234"}}}};
     record(session, "clerk1", done, "delivered");
   }
 }

@@ -164,7 +164,11 @@ TEST_CASE("a dossier goes from the citizen to the office and its result comes ba
     CHECK(result_item != dossier_item);
     route_through(session, "clerk1", result_item, kPostOffice2);
 
-    json recipient{{"name", pickup_name}, {"id_checked", true}, {"relation", "spouse"}};
+    json recipient{{"name", pickup_name},
+                   {"id_checked", true},
+                   {"relation", "spouse"},
+                   {"id_document", {{"type", "cccd"}, {"number", "001090001234"}}},
+                   {"authorization", {{"number", "12/UQ"}, {"date", "2026-11-20"}}}};
     std::vector<Step> result_steps{
         {"staff1", "RES", kOffice1, "handed_to_post"},
         {"clerk1", "EMA", kPostOffice1, "accepted"},
@@ -172,7 +176,11 @@ TEST_CASE("a dossier goes from the citizen to the office and its result comes ba
         {"clerk2", "EDE", kPostOffice2, "left_sorting"},
         {"clerk1", "EMG", kPostOffice1, "at_delivery_office"},
         {"clerk1", "EDG", kPostOffice1, "out_for_delivery"},
-        {"clerk1", "EMH", kPostOffice1, "attempt_failed", {{"reason", "Người nhận vắng nhà (absent)"}}},
+        {"clerk1",
+         "EMH",
+         kPostOffice1,
+         "attempt_failed",
+         {{"reason", "Người nhận vắng nhà (absent)"}, {"reason_code", "absent"}, {"action", "redeliver"}}},
         {"clerk1", "EDG", kPostOffice1, "out_for_redelivery"},
         {"clerk1", "EMI", kPostOffice1, "delivered", {{"recipient", recipient}}},
     };

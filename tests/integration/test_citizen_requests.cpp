@@ -51,8 +51,14 @@ Journey journey(ApiSession& session, Timeline& timeline, const std::vector<std::
   for (const auto& code : result_codes) {
     const bool office = code == "RES";
     auto scan = scan_body(j.result_item, code, office ? kOffice1 : kPostOffice1, timeline.next());
-    if (code == "EMH") scan["reason"] = "Người nhận vắng nhà";
-    if (code == "EMI") scan["recipient"] = {{"name", recipient_name}, {"id_checked", true}};
+    if (code == "EMH") {
+      scan["reason"] = "Người nhận vắng nhà";
+      scan["action"] = "redeliver";
+    }
+    if (code == "EMI")
+      scan["recipient"] = {{"name", recipient_name},
+                           {"id_checked", true},
+                           {"id_document", {{"type", "cccd"}, {"number", "001090001234"}}}};
     record(session, office ? "staff1" : "clerk1", scan);
   }
   auto view = session.item("clerk1", j.dossier_item);
@@ -252,6 +258,7 @@ TEST_CASE("citizen page: a new delivery after a failed attempt, with a preferred
   record(session, "clerk1", scan_body(j.result_item, "EDG", kPostOffice1, timeline.next()));
   auto second = scan_body(j.result_item, "EMH", kPostOffice1, timeline.next());
   second["reason"] = "Vắng nhà lần hai";
+  second["action"] = "return_to_sender";
   record(session, "clerk1", second, "attempts_exhausted");
   CHECK_FALSE(contains(session.client.get("/t/" + j.token).body, "Yêu cầu phát lại"));
   auto late = session.client.request("POST", "/t/" + j.token + "/redelivery", "note=" + form("Chiều thứ bảy"));

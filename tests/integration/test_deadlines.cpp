@@ -88,7 +88,7 @@ TEST_CASE("deadlines: due dates count working days from the office's receipt, ea
   scan_at(session, "clerk1", result, "EMG", kPostOffice1, "2026-12-04T18:00:00+07:00");
   scan_at(session, "clerk1", result, "EDG", kPostOffice1, "2026-12-05T08:00:00+07:00");
   scan_at(session, "clerk1", result, "EMI", kPostOffice1, "2026-12-05T10:00:00+07:00",
-          {{"recipient", {{"name", "Người nhận thử"}, {"id_checked", true}}}});
+          {{"recipient", {{"name", "Người nhận thử"}, {"id_checked", true}, {"id_document", {{"type", "cccd"}, {"number", "001090000001"}}}}}});
 
   const auto d = deadline(session, id);
   INFO(d.dump());

@@ -65,6 +65,7 @@ TEST_CASE("ledger: signed checkpoints, inclusion and consistency proofs over the
   for (const char* code : {"EMA", "EMG", "EDG"}) record(s, "clerk1", scan_body(item, code, kPostOffice1, t.next()));
   auto failed = scan_body(item, "EMH", kPostOffice1, t.next());
   failed["reason"] = reason;
+  failed["action"] = "hold_at_post_office";
   record(s, "clerk1", failed);
   // The custody view signs a checkpoint covering every event it shows.
   const auto custody = get_json(s, "/api/v1/items/" + item + "/custody", "clerk1");

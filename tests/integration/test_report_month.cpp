@@ -135,13 +135,13 @@ TEST_CASE("reports: a generated month, per day, week and month, matches what the
       int delivered_day = res_day;
       if (random() % 2 == 0) {
         const auto& reason = reasons[random() % reasons.size()];
-        send("clerk1", result_item, "EMH", kPostOffice1, at(res_day, 11), {{"reason", reason}});
+        send("clerk1", result_item, "EMH", kPostOffice1, at(res_day, 11), {{"reason", reason}, {"action", "redeliver"}});
         ++failures[week_of(res_day)][reason];
         delivered_day = plus_working_days(res_day, 1);
         send("clerk1", result_item, "EDG", kPostOffice1, at(delivered_day, 9));
       }
       send("clerk1", result_item, "EMI", kPostOffice1, at(delivered_day, 10),
-           {{"recipient", {{"name", "Người nhận"}, {"id_checked", true}}}});
+           {{"recipient", {{"name", "Người nhận"}, {"id_checked", true}, {"id_document", {{"type", "cccd"}, {"number", "001090000001"}}}}}});
       auto& rweek = result_legs[week_of(delivered_day)];
       ++rweek.completed;
       ++rweek.on_time;

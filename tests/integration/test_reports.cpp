@@ -78,6 +78,7 @@ TEST_CASE("reports: generated traffic is counted as the test counted it") {
     if (n < 2) {
       auto failed = scan_body(result, "EMH", kPostOffice1, timeline.next());
       failed["reason"] = "Vắng nhà (báo cáo)";
+      failed["action"] = "redeliver";
       record(session, "clerk1", failed, "attempt_failed");
       ++failed_absent;
       ++states["result/attempt_failed"];

@@ -105,6 +105,7 @@ TEST_CASE("verify: the ledger finds edits to events and to itself, and names wha
       record(session, "clerk1", scan_body(id, code, kPostOffice1, timeline.next()));
     auto failed = scan_body(id, "EMH", kPostOffice1, timeline.next());
     failed["reason"] = reason;
+    failed["action"] = "redeliver";
     record(session, "clerk1", failed);
     items.push_back(id);
   }

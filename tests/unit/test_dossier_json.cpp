@@ -29,7 +29,9 @@ json valid_scan() {
     "code": "EMI",
     "site": "BC-100000",
     "occurred_at": "2026-11-23T09:15:00+07:00",
-    "recipient": {"name": "Trần Thị Bình", "id_checked": true, "relation": "vợ"},
+    "recipient": {"name": "Trần Thị Bình", "id_checked": true, "relation": "vợ",
+                  "id_document": {"type": "cccd", "number": "0792 0100 1234"},
+                  "authorization": {"number": "125/UQ", "date": "2026-11-20"}},
     "device": "pda-07"
   })");
 }
@@ -212,7 +214,15 @@ TEST_CASE("scan json: a full valid scan maps every field") {
   CHECK(s.recipient->name == "Trần Thị Bình");
   CHECK(s.recipient->id_checked);
   CHECK(s.recipient->relation == "vợ");
+  REQUIRE(s.recipient->id_document.has_value());
+  CHECK(s.recipient->id_document->type == dpost::IdDocumentType::cccd);
+  CHECK(s.recipient->id_document->number_masked == "********1234");  // spaces dropped, only the end kept
+  REQUIRE(s.recipient->authorization.has_value());
+  CHECK(s.recipient->authorization->number == "125/UQ");
+  CHECK(s.recipient->authorization->date == "2026-11-20");
   CHECK(s.device == "pda-07");
+  CHECK_FALSE(s.action.has_value());
+  CHECK_FALSE(s.reason_code.has_value());
 }
 
 TEST_CASE("scan json: minimal scans") {
@@ -227,12 +237,27 @@ TEST_CASE("scan json: minimal scans") {
 
   body["code"] = "EMH";
   body["reason"] = "Vắng nhà";
+  body["action"] = "redeliver";
   result = dpost::parse_scan(body);
   REQUIRE(std::holds_alternative<dpost::ScanRequest>(result));
   CHECK(std::get<dpost::ScanRequest>(result).reason == "Vắng nhà");
+  CHECK(std::get<dpost::ScanRequest>(result).action == dpost::FailureAction::redeliver);
+  CHECK_FALSE(std::get<dpost::ScanRequest>(result).reason_code.has_value());
+
+  // A structured reason is enough on its own, but for "other".
+  body.erase("reason");
+  body["reason_code"] = "refused";
+  body["action"] = "return_to_sender";
+  result = dpost::parse_scan(body);
+  REQUIRE(std::holds_alternative<dpost::ScanRequest>(result));
+  CHECK(std::get<dpost::ScanRequest>(result).reason_code == dpost::FailureReason::refused);
+  CHECK(std::get<dpost::ScanRequest>(result).action == dpost::FailureAction::return_to_sender);
+  CHECK_FALSE(std::get<dpost::ScanRequest>(result).reason.has_value());
 
   body = valid_scan();
   body["recipient"].erase("relation");
+  body["recipient"].erase("authorization");
+  body["recipient"].erase("id_document");
   body["recipient"]["id_checked"] = false;
   result = dpost::parse_scan(body);
   REQUIRE(std::holds_alternative<dpost::ScanRequest>(result));
@@ -257,6 +282,19 @@ TEST_CASE("scan json: wrong JSON types are malformed (400)") {
   body = valid_scan();
   body["recipient"]["name"] = false;
   check_malformed(parse_scan, body, "recipient.name");
+  body = valid_scan();
+  body["recipient"]["id_document"] = "cccd";
+  check_malformed(parse_scan, body, "recipient.id_document");
+  body = valid_scan();
+  body["recipient"]["authorization"] = 7;
+  check_malformed(parse_scan, body, "recipient.authorization");
+  body = valid_scan();
+  body["recipient"]["id_document"]["type"] = "visa";
+  check_malformed(parse_scan, body, "recipient.id_document.type");
+  // Someone other than the applicant needs the authorization (giấy ủy quyền).
+  body = valid_scan();
+  body["recipient"].erase("authorization");
+  check_malformed(parse_scan, body, "recipient.authorization");
 }
 
 TEST_CASE("scan json: invalid values (422)") {
@@ -288,6 +326,18 @@ TEST_CASE("scan json: invalid values (422)") {
       {"/recipient/name", "", "recipient.name", "invalid_text"},
       {"/recipient/id_checked", nullptr, "recipient.id_checked", "missing_field"},
       {"/recipient/relation", "x\x7f", "recipient.relation", "invalid_text"},
+      {"/recipient/id_document/type", nullptr, "recipient.id_document.type", "missing_field"},
+      {"/recipient/id_document/number", nullptr, "recipient.id_document.number", "missing_field"},
+      {"/recipient/id_document/number", "12", "recipient.id_document.number", "bad_id_number"},
+      {"/recipient/id_document/number", "0792-0100-1234", "recipient.id_document.number", "bad_id_number"},
+      {"/recipient/id_document/number", std::string(21, '1'), "recipient.id_document.number", "bad_id_number"},
+      {"/recipient/id_checked", false, "recipient.id_checked", "id_not_checked"},
+      {"/recipient/authorization/number", nullptr, "recipient.authorization.number", "missing_field"},
+      {"/recipient/authorization/number", "", "recipient.authorization.number", "invalid_text"},
+      {"/recipient/authorization/date", nullptr, "recipient.authorization.date", "missing_field"},
+      {"/recipient/authorization/date", "2026-02-30", "recipient.authorization.date", "bad_date"},
+      {"/reason_code", "absent", "reason_code", "not_a_failed_attempt"},
+      {"/action", "redeliver", "action", "not_a_failed_attempt"},
       {"/device", std::string(101, 'd'), "device", "too_long"},
   };
   for (const auto& c : cases) {
@@ -302,11 +352,37 @@ TEST_CASE("scan json: invalid values (422)") {
   }
 }
 
+TEST_CASE("scan json: EMH needs an action, known reason codes") {
+  json body = valid_scan();
+  body["code"] = "EMH";
+  body.erase("recipient");
+  body["reason"] = "Vắng nhà";
+  auto e = std::get<dpost::FieldError>(dpost::parse_scan(body));
+  CHECK(e.malformed);  // 400, as the API promises for a missing action
+  CHECK(e.field == "action");
+  CHECK(e.code == "action_required");
+  body["action"] = "come_back_later";
+  e = std::get<dpost::FieldError>(dpost::parse_scan(body));
+  CHECK(e.malformed);
+  CHECK(e.code == "unknown_action");
+  body["action"] = "hold_at_post_office";
+  body["reason_code"] = "not_home";
+  e = std::get<dpost::FieldError>(dpost::parse_scan(body));
+  CHECK(e.malformed);
+  CHECK(e.code == "unknown_reason_code");
+  body["reason_code"] = "absent";
+  CHECK(std::holds_alternative<dpost::ScanRequest>(dpost::parse_scan(body)));
+}
+
 TEST_CASE("scan json: EMH needs a reason") {
   json body = valid_scan();
   body["code"] = "EMH";
   body.erase("recipient");
+  body["action"] = "redeliver";
   check_invalid(parse_scan, body, "reason", "reason_required");
+  body["reason_code"] = "other";  // "other" must be explained in the free text
+  check_invalid(parse_scan, body, "reason", "reason_required");
+  body.erase("reason_code");
   body["reason"] = "   ";
   check_invalid(parse_scan, body, "reason", "reason_required");
   body["reason"] = nullptr;

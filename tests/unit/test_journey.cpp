@@ -37,6 +37,7 @@ std::map<Key, S> expected_rows() {
     add(k, S::out_for_redelivery, E::EMI, S::delivered);
     add(k, S::out_for_redelivery, E::EMH, S::attempts_exhausted);
     add(k, S::attempts_exhausted, E::RTS, S::returning);
+    add(k, S::attempts_exhausted, E::EDG, S::out_for_redelivery);
     add(k, S::returning, E::EDD, S::returning);
     add(k, S::returning, E::EDE, S::returning);
     add(k, S::returning, E::EMG, S::returning);

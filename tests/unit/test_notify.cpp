@@ -40,6 +40,24 @@ TEST_CASE("notify: times read in Vietnam") {
   CHECK(format_time_vn(*parse_rfc3339("2026-12-31T17:30:00Z")) == "00:30 01/01/2027");
 }
 
+TEST_CASE("notify: a return tells the citizen where it goes back to and why") {
+  const std::string base = "https://dossier.example.vn";
+  auto f = facts(EventCode::RTS, ItemKind::result);
+  f.office_name = "Bộ phận một cửa quận Ba Đình";
+  f.last_failure = NotificationFacts::Failure{dpost::FailureReason::refused, std::string("không nhận")};
+  CHECK(*citizen_text(f, base) ==
+        "Dossier Post: Kết quả giải quyết hồ sơ EH 000 000 014 VN (Cấp phiếu lý lịch tư pháp) đang được chuyển hoàn "
+        "về Bộ phận một cửa quận Ba Đình từ 09:15 23/11/2026. Lý do: Người nhận từ chối nhận. Tra cứu: "
+        "https://dossier.example.vn/t/tok123");
+  // "other": the clerk's words say why.
+  f.last_failure = NotificationFacts::Failure{dpost::FailureReason::other, std::string("Nhà khóa cửa nhiều ngày")};
+  CHECK(citizen_text(f, base)->find("Lý do: Nhà khóa cửa nhiều ngày.") != std::string::npos);
+  // A dossier goes back to its sender, the citizen.
+  auto d = facts(EventCode::RTS, ItemKind::dossier);
+  CHECK(citizen_text(d, base)->find("đang được chuyển hoàn về người gửi từ 09:15 23/11/2026. Tra cứu") !=
+        std::string::npos);
+}
+
 TEST_CASE("notify: citizen texts in Vietnamese, with the tracking link") {
   const std::string base = "https://dossier.example.vn";
   CHECK(*citizen_text(facts(EventCode::EMA), base) ==
@@ -60,12 +78,13 @@ TEST_CASE("notify: citizen texts in Vietnamese, with the tracking link") {
         std::string::npos);
   CHECK(citizen_text(facts(EventCode::EMH, ItemKind::result), base)->find("chưa phát được lúc 09:15 23/11/2026") !=
         std::string::npos);
-  for (auto code : {EventCode::EDD, EventCode::EDE, EventCode::EMG, EventCode::RTS}) {
+  for (auto code : {EventCode::EDD, EventCode::EDE, EventCode::EMG}) {
     CAPTURE(to_string(code));
     CHECK_FALSE(is_notified(code));
     CHECK_FALSE(citizen_text(facts(code), base).has_value());
   }
-  for (auto code : {EventCode::EMA, EventCode::RCV, EventCode::RES, EventCode::EDG, EventCode::EMI, EventCode::EMH}) {
+  for (auto code : {EventCode::EMA, EventCode::RCV, EventCode::RES, EventCode::EDG, EventCode::EMI, EventCode::EMH,
+                    EventCode::RTS}) {
     CHECK(is_notified(code));
   }
 }

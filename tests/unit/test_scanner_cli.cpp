@@ -68,6 +68,20 @@ TEST_CASE("scanner cli: unknown commands and bad usage exit 2 with one line on s
            {"scan", "--site", "BC-HN01", "x.png"},
            {"scan", "--code", "XYZ", "--site", "BC-HN01", "x.png"},
            {"scan", "--code", "EMH", "--site", "BC-HN01", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           // A failed attempt needs its action, known reason codes and actions only.
+           {"scan", "--code", "EMH", "--site", "BC-HN01", "--reason", "Vắng nhà", "--outbox",
+            "/tmp/dpost-never-created/o.db", "x.png"},
+           {"scan", "--code", "EMH", "--site", "BC-HN01", "--reason-code", "absent", "--action", "later", "--outbox",
+            "/tmp/dpost-never-created/o.db", "x.png"},
+           {"scan", "--code", "EMH", "--site", "BC-HN01", "--reason-code", "sleeping", "--action", "redeliver",
+            "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           // Someone other than the applicant needs the authorization; an ID number needs the ID check.
+           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-checked",
+            "--relation", "con", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-number",
+            "001090001234", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-checked",
+            "--id-type", "visa", "--id-number", "1234", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
            {"sync", "--lang", "fr"}}) {
     CAPTURE(args.front());
     const Run r = run(args);

@@ -1,0 +1,245 @@
+// Failed deliveries and returns (issue 7) over the real server: an attempt needs its action, a return needs a
+// refusal or attempts two working days apart, the citizen hears of the return, the office confirms it got the
+// result back, and a result is handed over only against an ID check (and an authorization for someone else).
+#include "itest_common.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace dpost::test;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+constexpr std::int64_t kHourMs = 60LL * 60 * 1000;
+constexpr std::int64_t kVietnamOffsetMs = 7 * kHourMs;
+
+// Vietnam calendar days of a past week: day(0) is a Friday at least three weeks ago, so every time below is in
+// the past whatever the date the tests run on. at(k, h) is hour h (Vietnam time) of the k-th day after it.
+class PastWeek {
+ public:
+  PastWeek() {
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    const std::int64_t day = (now_ms + kVietnamOffsetMs) / kDayMs - 21;
+    const std::int64_t weekday = (day + 4) % 7;  // 1970-01-01 was a Thursday; 0 = Sunday, 5 = Friday
+    friday_ = day - (weekday - 5 + 7) % 7;
+  }
+  std::string at(int days_after_friday, int hour, int minute = 0) const {
+    const std::int64_t ms =
+        (friday_ + days_after_friday) * kDayMs + hour * kHourMs + minute * 60'000LL - kVietnamOffsetMs;
+    return rfc3339_at(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+  }
+
+ private:
+  std::int64_t friday_ = 0;
+};
+
+constexpr int kFriday = 0;
+constexpr int kMonday = 3;
+constexpr int kTuesday = 4;
+
+json failed_attempt(const std::string& item, const std::string& when, const std::string& reason_code,
+                    const std::string& action = "redeliver") {
+  auto scan = scan_body(item, "EMH", kPostOffice1, when);
+  scan["reason_code"] = reason_code;
+  scan["action"] = action;
+  return scan;
+}
+
+// A new result of a "receive" dossier of MC-HN-BD, brought out for its first delivery on the Friday morning.
+std::string result_out_for_delivery(ApiSession& session, const PastWeek& week,
+                                    const TestApplicant& applicant = unique_applicant()) {
+  auto created = session.create_dossier("staff1", dossier_body(applicant, kOffice1, "receive"));
+  INFO(describe(created));
+  REQUIRE(created.status == 201);
+  auto made =
+      session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result",
+                          json::object(), session.token("staff1"));
+  INFO(describe(made));
+  REQUIRE(made.status == 201);
+  const std::string item = made.json()["item_id"];
+  record(session, "staff1", scan_body(item, "RES", kOffice1, week.at(kFriday, 7)), "handed_to_post");
+  record(session, "clerk1", scan_body(item, "EMA", kPostOffice1, week.at(kFriday, 7, 30)), "accepted");
+  record(session, "clerk1", scan_body(item, "EMG", kPostOffice1, week.at(kFriday, 8)), "at_delivery_office");
+  record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kFriday, 9)), "out_for_delivery");
+  return item;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The SMS line of `event_id` in the messages file, waiting up to 30 s for the notifier (no timing assertion).
+std::optional<json> sms_of(const TestServer& server, const std::string& event_id) {
+  const auto path = server.db_path() + ".messages.log";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    std::istringstream lines(read_file(path));
+    std::string line;
+    while (std::getline(lines, line)) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_object() && j.value("event_id", "") == event_id) return j;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return std::nullopt;
+}
+
+json id_document() {
+  return {{"type", "cccd"}, {"number", "001090005678"}};
+}
+
+}  // namespace
+
+TEST_CASE("a failed attempt without an action, or with an unknown one, is refused with 400") {
+  auto& server = shared_demo_server();
+  ApiSession session(server);
+  PastWeek week;
+  const auto item = result_out_for_delivery(session, week);
+
+  auto no_action = scan_body(item, "EMH", kPostOffice1, week.at(kFriday, 10));
+  no_action["reason"] = "Vắng nhà";
+  no_action["reason_code"] = "absent";
+  check_error(session.scan("clerk1", no_action), 400, "action_required");
+  auto unknown = failed_attempt(item, week.at(kFriday, 10), "absent", "leave_at_door");
+  check_error(session.scan("clerk1", unknown), 400, "unknown_action");
+  auto unknown_reason = failed_attempt(item, week.at(kFriday, 10), "dog");
+  check_error(session.scan("clerk1", unknown_reason), 400, "unknown_reason_code");
+  // In a batch, the same refusal is that scan's answer and nothing is recorded for it.
+  auto batch = session.client.post("/api/v1/scans/batch", json{{"events", json::array({no_action})}}.dump(),
+                                   session.token("clerk1"));
+  INFO(describe(batch));
+  REQUIRE(batch.status == 200);
+  CHECK(batch.json()["results"][0]["status"] == 400);
+
+  auto view = session.item("clerk1", item);
+  REQUIRE(view.status == 200);
+  CHECK(view.json()["state"] == "out_for_delivery");
+
+  // With its action the attempt is recorded, and the item's history shows reason and action.
+  auto good = failed_attempt(item, week.at(kFriday, 10), "absent", "hold_at_post_office");
+  good["reason"] = "Đã để giấy mời";
+  record(session, "clerk1", good, "attempt_failed");
+  view = session.item("clerk1", item);
+  REQUIRE(view.status == 200);
+  const auto history = view.json();
+  const auto& last = history["events"].back();
+  CHECK(last["code"] == "EMH");
+  CHECK(last["reason"] == "Đã để giấy mời");
+  CHECK(last["reason_code"] == "absent");
+  CHECK(last["reason_code_text"] == "Người nhận vắng nhà");
+  CHECK(last["action"] == "hold_at_post_office");
+  CHECK(last["action_text"] == "Lưu tại bưu cục, chờ người nhận đến lấy");
+}
+
+TEST_CASE("a refusal allows the return at once, queues the citizen's message, and the office takes it back") {
+  TestServer server({"--demo"});
+  ApiSession session(server);
+  PastWeek week;
+  const auto applicant = unique_applicant();
+  const auto item = result_out_for_delivery(session, week, applicant);
+
+  // An absence is not a refusal: no return after one attempt.
+  {
+    const auto absent_item = result_out_for_delivery(session, week);
+    record(session, "clerk1", failed_attempt(absent_item, week.at(kFriday, 10), "absent"), "attempt_failed");
+    auto rts = session.scan("clerk1", scan_body(absent_item, "RTS", kPostOffice1, week.at(kFriday, 11)));
+    check_error(rts, 409, "return_needs_refusal");
+    CHECK(rts.json()["error"]["state"] == "attempt_failed");
+    CHECK(rts.json()["error"]["allowed"] == json::array({"EDG"}));
+  }
+
+  record(session, "clerk1", failed_attempt(item, week.at(kFriday, 10), "refused", "return_to_sender"),
+         "attempt_failed");
+  auto rts = scan_body(item, "RTS", kPostOffice1, week.at(kFriday, 11));
+  record(session, "clerk1", rts, "returning");
+
+  const auto sms = sms_of(server, rts["event_id"]);
+  REQUIRE_MESSAGE(sms.has_value(), server.log_tail());
+  CHECK((*sms)["to"] == applicant.phone);
+  const std::string text = (*sms)["text"];
+  INFO(text);
+  CHECK(contains(text, "đang được chuyển hoàn về Bộ phận một cửa quận Ba Đình"));
+  CHECK(contains(text, "Lý do: Người nhận từ chối nhận"));
+
+  // The office confirms it got the result back.
+  record(session, "staff1", scan_body(item, "RCV", kOffice1, week.at(kMonday, 9)), "returned");
+  auto view = session.item("staff1", item);
+  REQUIRE(view.status == 200);
+  CHECK(view.json()["state"] == "returned");
+  CHECK(event_codes(view.json()) == std::vector<std::string>{"RES", "EMA", "EMG", "EDG", "EMH", "RTS", "RCV"});
+}
+
+TEST_CASE("after two failed attempts the return needs them two working days apart") {
+  auto& server = shared_demo_server();
+  ApiSession session(server);
+  PastWeek week;
+
+  SUBCASE("Friday then Monday: 409, one more attempt, then Tuesday allows it") {
+    const auto item = result_out_for_delivery(session, week);
+    record(session, "clerk1", failed_attempt(item, week.at(kFriday, 10), "absent"), "attempt_failed");
+    record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kMonday, 8)), "out_for_redelivery");
+    record(session, "clerk1", failed_attempt(item, week.at(kMonday, 10), "absent"), "attempts_exhausted");
+    auto early = session.scan("clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kMonday, 11)));
+    check_error(early, 409, "attempts_too_close");
+    CHECK(contains(early.json()["error"]["message"].get<std::string>(), "2 working days"));
+    CHECK(early.json()["error"]["state"] == "attempts_exhausted");
+    CHECK(early.json()["error"]["allowed"] == json::array({"EDG"}));
+
+    record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kTuesday, 8)), "out_for_redelivery");
+    record(session, "clerk1", failed_attempt(item, week.at(kTuesday, 10), "moved", "return_to_sender"),
+           "attempts_exhausted");
+    // Once a return is allowed, it is due: no fourth attempt.
+    check_error(session.scan("clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kTuesday, 11))), 409, "return_due");
+    record(session, "clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kTuesday, 12)), "returning");
+  }
+
+  SUBCASE("Friday then Tuesday: the return is allowed") {
+    const auto item = result_out_for_delivery(session, week);
+    record(session, "clerk1", failed_attempt(item, week.at(kFriday, 10), "absent"), "attempt_failed");
+    record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kTuesday, 8)), "out_for_redelivery");
+    record(session, "clerk1", failed_attempt(item, week.at(kTuesday, 10), "absent"), "attempts_exhausted");
+    record(session, "clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kTuesday, 11)), "returning");
+  }
+}
+
+TEST_CASE("a result is handed over only after an ID check, and to someone else only with an authorization") {
+  auto& server = shared_demo_server();
+  ApiSession session(server);
+  PastWeek week;
+  const auto item = result_out_for_delivery(session, week);
+
+  auto unchecked = scan_body(item, "EMI", kPostOffice1, week.at(kFriday, 10));
+  unchecked["recipient"] = {{"name", "Lê Văn Nhận"}, {"id_checked", false}};
+  check_error(session.scan("clerk1", unchecked), 400, "id_check_required");
+  auto no_document = scan_body(item, "EMI", kPostOffice1, week.at(kFriday, 10));
+  no_document["recipient"] = {{"name", "Lê Văn Nhận"}, {"id_checked", true}};
+  check_error(session.scan("clerk1", no_document), 400, "id_check_required");
+  auto representative = scan_body(item, "EMI", kPostOffice1, week.at(kFriday, 10));
+  representative["recipient"] = {
+      {"name", "Trần Thị Thay"}, {"id_checked", true}, {"relation", "vợ"}, {"id_document", id_document()}};
+  check_error(session.scan("clerk1", representative), 400, "authorization_required");
+  auto view = session.item("clerk1", item);
+  REQUIRE(view.status == 200);
+  CHECK(view.json()["state"] == "out_for_delivery");
+
+  representative["recipient"]["authorization"] = {{"number", "45/2026/UQ"}, {"date", "2026-11-02"}};
+  record(session, "clerk1", representative, "delivered");
+  view = session.item("clerk1", item);
+  REQUIRE(view.status == 200);
+  const auto history = view.json();
+  const auto& recipient = history["events"].back()["recipient"];
+  CHECK(recipient["id_document"]["type"] == "cccd");
+  CHECK(recipient["id_document"]["number"] == "********5678");  // only the masked number is kept
+  CHECK(recipient["authorization"]["number"] == "45/2026/UQ");
+  CHECK(recipient["authorization"]["date"] == "2026-11-02");
+  CHECK_FALSE(contains(view.body, "001090005678"));
+}
