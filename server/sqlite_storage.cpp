@@ -22,6 +22,8 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -2413,9 +2415,11 @@ class SqliteStorage final : public Storage {
 
   // The rules beyond the table for failed attempts and returns (delivery_rules.hpp), against the failed attempts
   // that happened before the scan. Returns the refusal and the codes the rules leave allowed in `from`.
-  static std::optional<std::pair<RuleRefusal, std::vector<EventCode>>> check_failure_rules(Conn& c, const ItemRow& item,
-                                                                                           ItemState from,
-                                                                                           const ScanRequest& scan) {
+  // Working days are counted with the calendar frozen with the item's dossier (rule_sets), so a later change of
+  // the calendar does not change what was allowed for dossiers received before it.
+  std::optional<std::pair<RuleRefusal, std::vector<EventCode>>> check_failure_rules(Conn& c, const ItemRow& item,
+                                                                                    ItemState from,
+                                                                                    const ScanRequest& scan) {
     if (scan.code != EventCode::RTS && scan.code != EventCode::EDG) return std::nullopt;
     if (from != ItemState::attempt_failed && from != ItemState::attempts_exhausted) return std::nullopt;
     std::vector<FailedAttempt> failures;
@@ -2432,13 +2436,39 @@ class SqliteStorage final : public Storage {
         failures.push_back(f);
       }
     }
-    auto refusal = check_delivery_rules(from, scan.code, failures);
+    const auto calendar = dossier_calendar(c, item.dossier_id);
+    auto refusal = check_delivery_rules(from, scan.code, failures, *calendar);
     if (!refusal) return std::nullopt;
     std::vector<EventCode> allowed;
     for (auto code : allowed_codes(item.kind, from)) {
-      if (!check_delivery_rules(from, code, failures)) allowed.push_back(code);
+      if (!check_delivery_rules(from, code, failures, *calendar)) allowed.push_back(code);
     }
     return std::pair{std::move(*refusal), std::move(allowed)};
+  }
+
+  // The working calendar of the rule set a dossier was received under; the current one for a dossier without.
+  // Rule sets never change once stored, so each is parsed once.
+  std::shared_ptr<const WorkingCalendar> dossier_calendar(Conn& c, std::int64_t dossier_id) {
+    std::int64_t id = rule_set_id_;
+    {
+      Query q(c, "SELECT rule_set_id FROM dossiers WHERE id = ? AND rule_set_id IS NOT NULL");
+      q->bind(1, dossier_id);
+      if (q->executeStep()) id = q->getColumn(0).getInt64();
+    }
+    {
+      std::lock_guard lock(calendars_mutex_);
+      if (auto it = calendars_.find(id); it != calendars_.end()) return it->second;
+    }
+    std::shared_ptr<const WorkingCalendar> calendar;
+    {
+      Query q(c, "SELECT calendar FROM rule_sets WHERE id = ?");
+      q->bind(1, id);
+      calendar = q->executeStep() ? std::make_shared<const WorkingCalendar>(
+                                        WorkingCalendar::parse(q->getColumn(0).getString()))
+                                  : std::make_shared<const WorkingCalendar>(WorkingCalendar::vietnam());
+    }
+    std::lock_guard lock(calendars_mutex_);
+    return calendars_.emplace(id, std::move(calendar)).first->second;
   }
 
   static std::optional<EventRecord> load_event_by_event_id(Conn& c, const std::string& event_id) {
@@ -2939,6 +2969,8 @@ class SqliteStorage final : public Storage {
   }
 
   SqliteOptions options_;
+  std::mutex calendars_mutex_;
+  std::map<std::int64_t, std::shared_ptr<const WorkingCalendar>> calendars_;  // parsed rule_sets.calendar by id
   std::int64_t rule_set_id_ = 0;  // the rule set new dossiers are received under (register_rules)
   // Commit statistics (writer thread writes, /metrics reads).
   std::atomic<std::uint64_t> commits_{0};

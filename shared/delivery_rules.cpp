@@ -165,15 +165,16 @@ std::string mask_id_number(std::string_view number) {
   return out;
 }
 
-bool at_least_working_days_apart(std::int64_t first_ms, std::int64_t last_ms, int days) {
+bool at_least_working_days_apart(const WorkingCalendar& calendar, std::int64_t first_ms, std::int64_t last_ms,
+                                 int days) {
   if (last_ms < first_ms) return false;
   if (days <= 0) return true;
-  // The Vietnamese working-day calendar (calendar.hpp): weekends and public holidays do not count.
-  return WorkingCalendar::vietnam().working_days_between(first_ms, last_ms) >= days;
+  return calendar.working_days_between(first_ms, last_ms) >= days;
 }
 
 std::optional<RuleRefusal> check_delivery_rules(ItemState from, EventCode code,
-                                                std::span<const FailedAttempt> failures) {
+                                                std::span<const FailedAttempt> failures,
+                                                const WorkingCalendar& calendar) {
   const bool last_refused = !failures.empty() && failures.back().reason_code == FailureReason::refused;
   if (from == ItemState::attempt_failed && code == EventCode::RTS) {
     if (last_refused) return std::nullopt;
@@ -186,7 +187,8 @@ std::optional<RuleRefusal> check_delivery_rules(ItemState from, EventCode code,
   }
   const bool far_apart =
       failures.size() >= 2 &&
-      at_least_working_days_apart(failures.front().occurred_at, failures.back().occurred_at, kReturnAfterWorkingDays);
+      at_least_working_days_apart(calendar, failures.front().occurred_at, failures.back().occurred_at,
+                                  kReturnAfterWorkingDays);
   const bool return_allowed = last_refused || far_apart;
   if (code == EventCode::RTS && !return_allowed) {
     std::string message =

@@ -4,6 +4,7 @@
 // return to sender (RTS) is allowed beyond what the transition table says, and the ID check at delivery.
 // Pure functions: no storage, no clock.
 
+#include "calendar.hpp"
 #include "clock.hpp"
 #include "journey.hpp"
 
@@ -47,10 +48,12 @@ std::string_view describe_vi(IdDocumentType type);
 // number passes unchanged. A number of 4 characters or fewer is masked whole. The full number is never stored.
 std::string mask_id_number(std::string_view number);
 
-// True when at least `days` working days lie after the Vietnam (UTC+7) calendar day of `first_ms` up to and
-// including the day of `last_ms`. Saturdays and Sundays do not count: Friday then Tuesday is 2 apart, Friday then
-// Monday 1. False when last is before first. The one place that decides it: public holidays come later here.
-bool at_least_working_days_apart(std::int64_t first_ms, std::int64_t last_ms, int days);
+// True when at least `days` working days of `calendar` lie after the local calendar day of `first_ms` up to and
+// including the day of `last_ms`. Weekends and the calendar's holidays do not count: with the Vietnamese
+// calendar, Friday then Tuesday is 2 apart, Friday then Monday 1 (and 0 when that Monday is a holiday). False
+// when last is before first. The server passes the calendar frozen with the item's dossier (calendar.hpp).
+bool at_least_working_days_apart(const WorkingCalendar& calendar, std::int64_t first_ms, std::int64_t last_ms,
+                                 int days);
 
 // Working days the first and the last failed attempt must be apart before a return after two attempts.
 inline constexpr int kReturnAfterWorkingDays = 2;
@@ -70,9 +73,10 @@ struct RuleRefusal {
 // attempts that happened before it (oldest first):
 // - RTS from attempt_failed only when that attempt was refused ("return_needs_refusal");
 // - RTS from attempts_exhausted when the last attempt was refused, or when the first and the last failed attempt
-//   are at least kReturnAfterWorkingDays working days apart ("attempts_too_close");
+//   are at least kReturnAfterWorkingDays working days of `calendar` apart ("attempts_too_close");
 // - EDG from attempts_exhausted (one more attempt) only while such a return is not yet allowed ("return_due").
 std::optional<RuleRefusal> check_delivery_rules(ItemState from, EventCode code,
-                                                std::span<const FailedAttempt> failures);
+                                                std::span<const FailedAttempt> failures,
+                                                const WorkingCalendar& calendar);
 
 }  // namespace dpost

@@ -211,6 +211,45 @@ TEST_CASE("after two failed attempts the return needs them two working days apar
   }
 }
 
+TEST_CASE("the working days between attempts are those of the calendar the dossier was received under") {
+  TestServer server({"--demo"});
+  PastWeek week;
+  // The province declares the Monday of that week a day off: Friday then Tuesday is one working day apart.
+  const std::string monday = week.at(kMonday, 12).substr(0, 10);
+  const auto calendar = (server.dir() / "calendar.json").string();
+  std::ofstream(calendar) << json{{"fixed_holidays", json::array({"01-01", "04-30", "05-01", "09-02"})},
+                                  {"years", {{monday.substr(0, 4), {{"holidays", json::array({monday})}}}}}}
+                                 .dump();
+  server.restart({"--calendar", calendar});
+  std::string item;
+  {
+    ApiSession session(server);
+    item = result_out_for_delivery(session, week);
+    record(session, "clerk1", failed_attempt(item, week.at(kFriday, 10), "absent"), "attempt_failed");
+    record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kTuesday, 8)), "out_for_redelivery");
+    record(session, "clerk1", failed_attempt(item, week.at(kTuesday, 10), "absent"), "attempts_exhausted");
+    auto early = session.scan("clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kTuesday, 11)));
+    check_error(early, 409, "attempts_too_close");
+    CHECK(early.json()["error"]["allowed"] == json::array({"EDG"}));
+  }
+
+  // Back on the national calendar, the dossier keeps the rules it was received under ...
+  server.restart({});
+  ApiSession session(server);
+  check_error(session.scan("clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kTuesday, 11))), 409,
+              "attempts_too_close");
+  record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kTuesday + 1, 8)), "out_for_redelivery");
+  record(session, "clerk1", failed_attempt(item, week.at(kTuesday + 1, 10), "absent"), "attempts_exhausted");
+  record(session, "clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kTuesday + 1, 11)), "returning");
+
+  // ... while a dossier received now counts that Monday as a working day.
+  const auto fresh = result_out_for_delivery(session, week);
+  record(session, "clerk1", failed_attempt(fresh, week.at(kFriday, 10), "absent"), "attempt_failed");
+  record(session, "clerk1", scan_body(fresh, "EDG", kPostOffice1, week.at(kTuesday, 8)), "out_for_redelivery");
+  record(session, "clerk1", failed_attempt(fresh, week.at(kTuesday, 10), "absent"), "attempts_exhausted");
+  record(session, "clerk1", scan_body(fresh, "RTS", kPostOffice1, week.at(kTuesday, 11)), "returning");
+}
+
 TEST_CASE("a result is handed over only after an ID check, and to someone else only with an authorization") {
   auto& server = shared_demo_server();
   ApiSession session(server);

@@ -22,10 +22,22 @@ std::int64_t at(const std::string& local) {
   return *t;
 }
 
+const dpost::WorkingCalendar& vn() {
+  return dpost::WorkingCalendar::vietnam();
+}
+
+// The rules under the embedded Vietnamese calendar, as for a dossier received with the default rules.
+std::optional<dpost::RuleRefusal> rules(ItemState from, EventCode code, std::span<const FailedAttempt> failures) {
+  return dpost::check_delivery_rules(from, code, failures, vn());
+}
+
+bool at_least_working_days_apart(std::int64_t first, std::int64_t last, int days) {
+  return dpost::at_least_working_days_apart(vn(), first, last, days);
+}
+
 }  // namespace
 
 TEST_CASE("working days apart: weekends do not count") {
-  using dpost::at_least_working_days_apart;
   // 2026-12-04 is a Friday.
   CHECK(at_least_working_days_apart(at("2026-12-04T10:00"), at("2026-12-08T09:00"), 2));        // Fri -> Tue
   CHECK_FALSE(at_least_working_days_apart(at("2026-12-04T10:00"), at("2026-12-07T17:00"), 2));  // Fri -> Mon
@@ -40,7 +52,6 @@ TEST_CASE("working days apart: weekends do not count") {
 }
 
 TEST_CASE("working days apart: the day is Vietnam's, not UTC's") {
-  using dpost::at_least_working_days_apart;
   // 2026-12-08 00:30 in Hanoi is still Monday 17:30 UTC: counted as Tuesday.
   CHECK(at_least_working_days_apart(at("2026-12-04T10:00"), at("2026-12-08T00:30"), 2));
   // Friday 23:30 in Hanoi is Friday 16:30 UTC; Monday 06:30 in Hanoi is Sunday 23:30 UTC: one working day.
@@ -49,7 +60,6 @@ TEST_CASE("working days apart: the day is Vietnam's, not UTC's") {
 }
 
 TEST_CASE("working days apart: edge cases") {
-  using dpost::at_least_working_days_apart;
   const auto fri = at("2026-12-04T10:00");
   CHECK(at_least_working_days_apart(fri, fri, 0));
   CHECK_FALSE(at_least_working_days_apart(fri, fri, 1));
@@ -63,31 +73,31 @@ TEST_CASE("delivery rules: a return after one failed attempt needs a refusal") {
   const std::vector<FailedAttempt> refused{{at("2026-12-04T10:00"), FailureReason::refused}};
   const std::vector<FailedAttempt> absent{{at("2026-12-04T10:00"), FailureReason::absent}};
   const std::vector<FailedAttempt> unknown{{at("2026-12-04T10:00"), std::nullopt}};
-  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempt_failed, EventCode::RTS, refused));
-  auto r = dpost::check_delivery_rules(ItemState::attempt_failed, EventCode::RTS, absent);
+  CHECK_FALSE(rules(ItemState::attempt_failed, EventCode::RTS, refused));
+  auto r = rules(ItemState::attempt_failed, EventCode::RTS, absent);
   REQUIRE(r);
   CHECK(r->code == "return_needs_refusal");
-  CHECK(dpost::check_delivery_rules(ItemState::attempt_failed, EventCode::RTS, unknown));
-  CHECK(dpost::check_delivery_rules(ItemState::attempt_failed, EventCode::RTS, {}));
+  CHECK(rules(ItemState::attempt_failed, EventCode::RTS, unknown));
+  CHECK(rules(ItemState::attempt_failed, EventCode::RTS, {}));
   // A second attempt is always possible after the first.
-  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempt_failed, EventCode::EDG, absent));
-  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempt_failed, EventCode::EDG, refused));
+  CHECK_FALSE(rules(ItemState::attempt_failed, EventCode::EDG, absent));
+  CHECK_FALSE(rules(ItemState::attempt_failed, EventCode::EDG, refused));
 }
 
 TEST_CASE("delivery rules: a return after two attempts needs them two working days apart") {
   const auto fri = at("2026-12-04T10:00");
   const std::vector<FailedAttempt> close{{fri, FailureReason::absent}, {at("2026-12-07T10:00"), FailureReason::absent}};
   const std::vector<FailedAttempt> apart{{fri, FailureReason::absent}, {at("2026-12-08T10:00"), FailureReason::moved}};
-  auto r = dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::RTS, close);
+  auto r = rules(ItemState::attempts_exhausted, EventCode::RTS, close);
   REQUIRE(r);
   CHECK(r->code == "attempts_too_close");
   CHECK(r->message.find("2026-12-04") != std::string::npos);
   CHECK(r->message.find("2026-12-07") != std::string::npos);
-  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::RTS, apart));
+  CHECK_FALSE(rules(ItemState::attempts_exhausted, EventCode::RTS, apart));
 
   // Too close: one more attempt is allowed; far enough: the return is due instead.
-  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::EDG, close));
-  auto due = dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::EDG, apart);
+  CHECK_FALSE(rules(ItemState::attempts_exhausted, EventCode::EDG, close));
+  auto due = rules(ItemState::attempts_exhausted, EventCode::EDG, apart);
   REQUIRE(due);
   CHECK(due->code == "return_due");
 
@@ -95,13 +105,35 @@ TEST_CASE("delivery rules: a return after two attempts needs them two working da
   const std::vector<FailedAttempt> three{{fri, FailureReason::absent},
                                          {at("2026-12-07T10:00"), FailureReason::absent},
                                          {at("2026-12-08T10:00"), std::nullopt}};
-  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::RTS, three));
+  CHECK_FALSE(rules(ItemState::attempts_exhausted, EventCode::RTS, three));
 
   // A refusal at the last attempt allows the return at once, as after the first attempt.
   const std::vector<FailedAttempt> refused_last{{fri, FailureReason::absent},
                                                 {at("2026-12-07T10:00"), FailureReason::refused}};
-  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::RTS, refused_last));
-  CHECK(dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::EDG, refused_last));
+  CHECK_FALSE(rules(ItemState::attempts_exhausted, EventCode::RTS, refused_last));
+  CHECK(rules(ItemState::attempts_exhausted, EventCode::EDG, refused_last));
+}
+
+TEST_CASE("delivery rules: the dossier's calendar decides, so a holiday between attempts does not count") {
+  // Monday 2026-12-07 declared a day off: Friday then Tuesday is only one working day apart under that calendar.
+  const auto holiday_monday = dpost::WorkingCalendar::parse(
+      R"({"fixed_holidays":["01-01"],"years":{"2026":{"holidays":["2026-12-07"]}}})");
+  const std::vector<FailedAttempt> fri_tue{{at("2026-12-04T10:00"), FailureReason::absent},
+                                           {at("2026-12-08T10:00"), FailureReason::absent}};
+  CHECK_FALSE(rules(ItemState::attempts_exhausted, EventCode::RTS, fri_tue));
+  auto r = dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::RTS, fri_tue, holiday_monday);
+  REQUIRE(r);
+  CHECK(r->code == "attempts_too_close");
+  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::EDG, fri_tue, holiday_monday));
+  // Wednesday is the second working day after Friday under it.
+  const std::vector<FailedAttempt> fri_wed{{at("2026-12-04T10:00"), FailureReason::absent},
+                                           {at("2026-12-09T10:00"), FailureReason::absent}};
+  CHECK_FALSE(dpost::check_delivery_rules(ItemState::attempts_exhausted, EventCode::RTS, fri_wed, holiday_monday));
+  CHECK(dpost::at_least_working_days_apart(holiday_monday, at("2026-12-04T10:00"), at("2026-12-09T10:00"), 2));
+  CHECK_FALSE(dpost::at_least_working_days_apart(holiday_monday, at("2026-12-04T10:00"), at("2026-12-08T10:00"), 2));
+  // A national holiday of the embedded calendar counts too: 2 September 2026 is a Wednesday.
+  CHECK_FALSE(at_least_working_days_apart(at("2026-09-01T10:00"), at("2026-09-03T10:00"), 2));
+  CHECK(at_least_working_days_apart(at("2026-09-01T10:00"), at("2026-09-04T10:00"), 2));
 }
 
 TEST_CASE("delivery rules: other events are left to the transition table") {
@@ -111,7 +143,7 @@ TEST_CASE("delivery rules: other events are left to the transition table") {
       const bool ruled =
           (code == EventCode::RTS && (state == ItemState::attempt_failed || state == ItemState::attempts_exhausted)) ||
           (code == EventCode::EDG && state == ItemState::attempts_exhausted);
-      if (!ruled) CHECK_FALSE(dpost::check_delivery_rules(state, code, none));
+      if (!ruled) CHECK_FALSE(rules(state, code, none));
     }
   }
 }
