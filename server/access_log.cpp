@@ -38,9 +38,8 @@ void append_number(std::string& out, std::string_view name, Number value, Format
   out.append(",\"").append(name).append("\":").append(buffer, ec == std::errc() ? end : buffer);
 }
 
-}  // namespace
-
-std::string format_access_log_line(const AccessLogEntry& entry, std::chrono::system_clock::time_point now) {
+// "{"ts":"...","level":"<level>","msg":"<msg>"" without the closing brace.
+std::string line_start(std::string_view level, std::string_view msg, std::chrono::system_clock::time_point now) {
   using namespace std::chrono;
   const auto since_epoch = duration_cast<milliseconds>(now.time_since_epoch()).count();
   const auto seconds = since_epoch / 1000;
@@ -61,10 +60,30 @@ std::string format_access_log_line(const AccessLogEntry& entry, std::chrono::sys
 
   std::string out;
   out.reserve(200);
-  out.append("{\"ts\":\"")
-      .append(cached_date)
-      .append(fraction, sizeof fraction)
-      .append("\",\"level\":\"info\",\"msg\":\"request\"");
+  out.append("{\"ts\":\"").append(cached_date).append(fraction, sizeof fraction).append("\"");
+  append_string(out, "level", level);
+  append_string(out, "msg", msg);
+  return out;
+}
+
+// One write() per line under one mutex for the whole process: request and event lines never interleave.
+std::mutex log_mutex;
+
+void write_line(int fd, const std::string& line) {
+  std::lock_guard lock(log_mutex);
+  std::size_t written = 0;
+  while (written < line.size()) {
+    const auto n = ::write(fd, line.data() + written, line.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // a closed or full stderr must not fail the request
+    written += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::string format_access_log_line(const AccessLogEntry& entry, std::chrono::system_clock::time_point now) {
+  std::string out = line_start("info", "request", now);
   append_string(out, "method", entry.method);
   append_string(out, "route", entry.route);
   append_number(out, "status", entry.status);
@@ -77,15 +96,37 @@ std::string format_access_log_line(const AccessLogEntry& entry, std::chrono::sys
 }
 
 void AccessLog::write(const AccessLogEntry& entry) {
-  const auto line = format_access_log_line(entry, std::chrono::system_clock::now());
-  std::lock_guard lock(mutex_);
-  std::size_t written = 0;
-  while (written < line.size()) {
-    const auto n = ::write(fd_, line.data() + written, line.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a closed or full stderr must not fail the request
-    written += static_cast<std::size_t>(n);
+  write_line(fd_, format_access_log_line(entry, std::chrono::system_clock::now()));
+}
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
   }
+  return "info";
+}
+
+std::string format_event_line(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields,
+                              std::chrono::system_clock::time_point now) {
+  std::string out = line_start(to_string(level), msg, now);
+  for (const auto& field : fields) {
+    if (const auto* text = std::get_if<std::string_view>(&field.value)) {
+      append_string(out, field.key, *text);
+    } else {
+      append_number(out, field.key, std::get<std::int64_t>(field.value));
+    }
+  }
+  out += "}\n";
+  return out;
+}
+
+void log_event(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) {
+  write_line(2, format_event_line(level, msg, fields, std::chrono::system_clock::now()));
 }
 
 }  // namespace dpost::server

@@ -535,7 +535,14 @@ struct Api::Impl {
 
   void audit(AuditEntry entry) {
     storage.append_audit(std::move(entry), [](Outcome<bool> r) {
-      if (r.has_error()) fprintf(stderr, "audit: an entry could not be written\n");
+      if (!r.has_error()) return;
+      try {
+        std::rethrow_exception(r.error());
+      } catch (const std::exception& e) {
+        log_event(LogLevel::error, "audit_write_failed", {{"error", e.what()}});
+      } catch (...) {
+        log_event(LogLevel::error, "audit_write_failed", {{"error", "non-standard exception"}});
+      }
     });
   }
 
@@ -544,8 +551,8 @@ struct Api::Impl {
   void audit_durably(AuditEntry entry) {
     try {
       await_write<bool>([&](Done<bool> done) { storage.append_audit(std::move(entry), std::move(done)); });
-    } catch (const std::exception&) {
-      fprintf(stderr, "audit: an entry could not be written\n");
+    } catch (const std::exception& e) {
+      log_event(LogLevel::error, "audit_write_failed", {{"error", e.what()}});
     }
   }
 

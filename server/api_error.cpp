@@ -1,4 +1,5 @@
 #include "api_error.hpp"
+#include "access_log.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
@@ -82,22 +83,22 @@ HttpResponse response_for_current_exception() {
       case SQLITE_FULL:
       case SQLITE_READONLY:
       case SQLITE_CANTOPEN:
-        std::cerr << "dossier-post: storage unavailable: " << error.what() << '\n';
+        log_event(LogLevel::error, "storage_unavailable", {{"error", error.what()}, {"sqlite_code", error.getExtendedErrorCode()}});
         return error_response(503, "storage_unavailable", "Storage is temporarily unavailable; retry later.");
       case SQLITE_CONSTRAINT:
         return error_response(409, "conflict", "The request conflicts with stored data.");
       default:
-        std::cerr << "dossier-post: storage error: " << error.what() << '\n';
+        log_event(LogLevel::error, "storage_error", {{"error", error.what()}, {"sqlite_code", error.getExtendedErrorCode()}});
         return error_response(500, "internal_error", "Internal server error.");
     }
   } catch (const std::bad_alloc&) {
     return error_response(503, "server_overloaded", "The server is out of memory; retry later.");
   } catch (const std::exception& error) {
     // Logged, never sent: what() may carry paths, SQL or other internals.
-    std::cerr << "dossier-post: unhandled exception: " << error.what() << '\n';
+    log_event(LogLevel::error, "unhandled_exception", {{"error", error.what()}});
     return error_response(500, "internal_error", "Internal server error.");
   } catch (...) {
-    std::cerr << "dossier-post: unhandled non-standard exception\n";
+    log_event(LogLevel::error, "unhandled_exception", {{"error", "non-standard exception"}});
     return error_response(500, "internal_error", "Internal server error.");
   }
 }

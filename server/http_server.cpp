@@ -1,4 +1,5 @@
 #include "http_server.hpp"
+#include "access_log.hpp"
 
 #include "api_error.hpp"
 
@@ -293,7 +294,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ~ReplyGuard() {
       if (replied_.exchange(true)) return;
       try {
-        std::cerr << "dossier-post: a request was dropped without a reply\n";
+        log_event(LogLevel::error, "request_dropped", {{"answer", 500}});
         session_->post_response(error_response(500, "internal_error", "Internal server error."));
       } catch (...) {
         // Destructors must not throw; the connection then ends at its next timeout or at shutdown.
@@ -301,7 +302,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     void reply(HttpResponse response) {
       if (replied_.exchange(true)) {
-        std::cerr << "dossier-post: a request was answered twice; the second answer is ignored\n";
+        log_event(LogLevel::error, "request_answered_twice", {{"kept", "first"}});
         return;
       }
       session_->post_response(std::move(response));
@@ -489,7 +490,7 @@ struct HttpServer::Impl {
         return;
       } catch (const std::exception& error) {
         // A handler must not take the whole server down; log and keep serving.
-        std::cerr << "dossier-post: exception on an I/O thread: " << error.what() << '\n';
+        log_event(LogLevel::error, "io_thread_exception", {{"error", error.what()}});
       }
     }
   }
@@ -505,7 +506,7 @@ struct HttpServer::Impl {
       if (ec) {
         if (!acceptor.is_open() || shared->stopping) return;
         // EMFILE and friends: keep accepting rather than going deaf.
-        std::cerr << "dossier-post: accept failed: " << ec.message() << '\n';
+        log_event(LogLevel::error, "accept_failed", {{"error", ec.message()}});
       } else {
         start_session(std::move(socket));
       }
@@ -540,15 +541,18 @@ struct HttpServer::Impl {
   }
 
   void wait_for_signal() {
-    signals.async_wait([this](beast::error_code ec, int /*signal*/) {
+    signals.async_wait([this](beast::error_code ec, int signal) {
       if (ec) return;
+      const std::string_view name = signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal";
       if (stop_requested.exchange(true)) {
         // A second signal while draining: the operator wants out now.
+        log_event(LogLevel::warn, "drain_aborted", {{"signal", name}});
         ioc.stop();
         return;
       }
       // Re-arm before draining: a drain with no open connection finishes at once and cancels this wait,
       // and a wait armed after that would keep the io_context alive for ever.
+      log_event(LogLevel::info, "drain_started", {{"signal", name}});
       wait_for_signal();
       begin_drain();
     });
@@ -570,7 +574,7 @@ struct HttpServer::Impl {
     deadline.expires_after(kHardStopDeadline);
     deadline.async_wait([this](beast::error_code ec) {
       if (ec) return;  // cancelled: the drain finished in time
-      std::cerr << "dossier-post: connections still open after the shutdown deadline; stopping anyway\n";
+      log_event(LogLevel::warn, "shutdown_deadline_passed", {{"deadline_s", static_cast<std::int64_t>(kHardStopDeadline.count())}});
       ioc.stop();
     });
     bool drained;

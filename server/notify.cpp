@@ -1,4 +1,5 @@
 #include "notify.hpp"
+#include "access_log.hpp"
 
 #include "auth.hpp"
 #include "json_writer.hpp"
@@ -290,7 +291,7 @@ void Notifier::run(NotificationChannel channel, Sender& sender) {
     try {
       due = storage_.due_notifications(channel, kBatch, now_millis());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "notify: %s: cannot read the queue: %s\n", name.c_str(), e.what());
+      log_event(LogLevel::error, "notification_queue_unreadable", {{"channel", name}, {"error", e.what()}});
     }
     bool failed = false;
     for (const auto& n : due) {
@@ -313,17 +314,21 @@ void Notifier::run(NotificationChannel channel, Sender& sender) {
         mark.at = now_millis() + retry_delay(n.attempts + 1, jitter).count();
         mark.error = result.error;
         // The event id and row id only: the recipient is personal data.
-        std::fprintf(stderr, "notify: %s notification %lld (event %s) attempt %d failed: %s; next in %lld ms\n",
-                     name.c_str(), static_cast<long long>(n.id), n.event_id.c_str(), n.attempts + 1,
-                     result.error.c_str(), static_cast<long long>(mark.at - now_millis()));
+        log_event(LogLevel::warn, "notification_failed",
+                  {{"channel", name},
+                   {"notification_id", static_cast<std::int64_t>(n.id)},
+                   {"event_id", n.event_id},
+                   {"attempt", n.attempts + 1},
+                   {"error", result.error},
+                   {"retry_in_ms", static_cast<std::int64_t>(mark.at - now_millis())}});
       }
       try {
         // Wait for the mark before anything else: the next poll must not see this row as still due.
         await_write<bool>([&](auto done) { storage_.mark_notification(n.id, mark, std::move(done)); });
       } catch (const std::exception& e) {
         // A delivered row left unmarked is sent again later: receivers de-duplicate by Idempotency-Key.
-        std::fprintf(stderr, "notify: %s notification %lld: cannot record the attempt: %s\n", name.c_str(),
-                     static_cast<long long>(n.id), e.what());
+        log_event(LogLevel::error, "notification_mark_failed",
+                  {{"channel", name}, {"notification_id", static_cast<std::int64_t>(n.id)}, {"error", e.what()}});
         failed = true;
         break;
       }

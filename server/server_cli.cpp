@@ -1,5 +1,6 @@
 #include "server_cli.hpp"
 
+#include "access_log.hpp"
 #include "api.hpp"
 #include "auth.hpp"
 #include "demo_data.hpp"
@@ -9,6 +10,8 @@
 #include "notify.hpp"
 #include "route_table.hpp"
 #include "sqlite_storage.hpp"
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -31,6 +34,8 @@
 
 namespace dpost::server {
 namespace {
+
+constexpr std::string_view kVersion = DPOST_VERSION;  // the CMake project version
 
 // ---- Settings: one struct field plus one registration line per setting -------------------------------------
 //
@@ -381,6 +386,8 @@ int serve(ServeConfig& c, const Settings& settings, const std::string& config_fi
     api = std::make_unique<Api>(*storage, api_options);
     api_ptr = api.get();
     std::cout << "dossier-server listening on " << url << std::endl;
+    log_event(LogLevel::info, "server_started",
+              {{"url", url}, {"version", kVersion}, {"pid", static_cast<std::int64_t>(::getpid())}});
   } catch (const std::exception& e) {
     return fail(e.what());
   }
@@ -400,7 +407,7 @@ int serve(ServeConfig& c, const Settings& settings, const std::string& config_fi
   storage->close();
   api.reset();
   server.reset();
-  std::cerr << "dossier-server: stopped cleanly" << std::endl;
+  log_event(LogLevel::info, "server_stopped", {{"text", "stopped cleanly"}});
   return 0;
 }
 
@@ -597,7 +604,7 @@ int run_server_cli(int argc, char** argv) {
     return parse_failure(e);
   }
   if (version) {
-    std::cout << "dossier-server 0.1.0\n";
+    std::cout << "dossier-server " << kVersion << "\n";
     return 0;
   }
   if (*create_admin_cmd) return create_admin(tool);

@@ -1,4 +1,5 @@
 #include "sqlite_storage.hpp"
+#include "access_log.hpp"
 
 #include "api_error.hpp"
 #include "auth.hpp"
@@ -1904,7 +1905,7 @@ class SqliteStorage final : public Storage {
       last_checkpoint_at_ = now;
       return true;
     } catch (const std::exception& e) {
-      fprintf(stderr, "storage: signing a ledger checkpoint failed: %s\n", e.what());
+      log_event(LogLevel::error, "ledger_checkpoint_failed", {{"error", e.what()}});
       writer_->reset_all();
       db.exec("ROLLBACK TO checkpoint");
       db.exec("RELEASE checkpoint");
@@ -1921,7 +1922,7 @@ class SqliteStorage final : public Storage {
       maybe_checkpoint(true);
       db.exec("COMMIT");
     } catch (const std::exception& e) {
-      fprintf(stderr, "storage: final ledger checkpoint failed: %s\n", e.what());
+      log_event(LogLevel::error, "ledger_checkpoint_failed", {{"error", e.what()}, {"final", "true"}});
       try {
         if (sqlite3_get_autocommit(db.getHandle()) == 0) db.exec("ROLLBACK");
       } catch (...) {
@@ -1990,7 +1991,7 @@ class SqliteStorage final : public Storage {
       } catch (const std::exception& e) {
         // The commit (or the transaction around it) failed, e.g. an I/O error or a full disk: nothing of
         // this group is durable, so nothing of it is acknowledged.
-        fprintf(stderr, "storage: commit failed: %s\n", e.what());
+        log_event(LogLevel::error, "storage_commit_failed", {{"error", e.what()}});
         failed_commits_.fetch_add(1, std::memory_order_relaxed);
         writer_->reset_all();
         try {
@@ -2012,7 +2013,7 @@ class SqliteStorage final : public Storage {
         try {
           group[i].finish(errors[i]);
         } catch (const std::exception& e) {
-          fprintf(stderr, "storage: completion failed: %s\n", e.what());
+          log_event(LogLevel::error, "storage_completion_failed", {{"error", e.what()}});
         }
       }
     }

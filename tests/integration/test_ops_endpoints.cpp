@@ -141,6 +141,37 @@ TEST_CASE("ops: /metrics counts requests by route pattern — the access log has
   CHECK(requests.back().at("route") == "/metrics");
 }
 
+TEST_CASE("ops: start, drain and stop are JSON event lines, and nothing else the server writes is plain text") {
+  TestServer server;
+  ApiSession session(server);
+  REQUIRE(session.client.get("/healthz").status == 200);
+  const auto port = std::to_string(server.port());
+  REQUIRE(server.stop() == 0);  // SIGTERM
+
+  std::vector<json> events;
+  for (const auto& line : lines_of(read_file(server.log_path()))) {
+    // The test harness's own lines: the server's stdout copy and the exit status.
+    if (line.empty() || line.rfind("[stdout] ", 0) == 0 || line.rfind("---- ", 0) == 0) continue;
+    INFO(line);
+    json entry;
+    REQUIRE_NOTHROW(entry = json::parse(line));
+    REQUIRE(entry.is_object());
+    CHECK(entry.at("ts").get<std::string>().size() == 24);
+    CHECK(std::set<std::string>{"info", "warn", "error"}.count(entry.at("level").get<std::string>()) == 1);
+    CHECK_FALSE(entry.at("msg").get<std::string>().empty());
+    if (entry["msg"] != "request") events.push_back(entry);
+  }
+  std::vector<std::string> names;
+  for (const auto& e : events) names.push_back(e["msg"]);
+  CHECK(names == std::vector<std::string>{"configuration", "server_started", "drain_started", "server_stopped"});
+  REQUIRE(names.size() == 4);
+  CHECK(events[1]["url"] == "http://127.0.0.1:" + port);
+  CHECK(events[1]["version"].get<std::string>().find('.') != std::string::npos);
+  CHECK(events[1]["pid"].is_number_integer());
+  CHECK(events[2]["signal"] == "SIGTERM");
+  CHECK(events[3]["level"] == "info");
+}
+
 TEST_CASE("ops: /metrics shows the storage writer and the notification queue, every line in the text format") {
   // A webhook nobody answers (port 9, discard): its notifications stay queued, so the gauge has something to show.
   TestServer server({"--demo", "--webhook-url", "http://127.0.0.1:9/hook", "--webhook-secret", "metrics-test"});

@@ -4,6 +4,8 @@
 // answered 503 must not be; the server must keep answering meanwhile.
 #include "itest_common.hpp"
 
+#include <fstream>
+
 #include <doctest/doctest.h>
 
 #include <sys/resource.h>
@@ -76,6 +78,20 @@ TEST_CASE("a commit that fails for lack of space is answered 503 and nothing una
     // Still serving reads while writes fail.
     CHECK(session.client.get("/healthz").status == 200);
     CHECK(session.track(items[0]).status == 200);
+  }
+  // The operator sees why in the log: a JSON error event naming the failure, not a bare text line.
+  {
+    std::ifstream log(server->log_path());
+    bool saw_commit_failure = false;
+    for (std::string line; std::getline(log, line);) {
+      if (line.find("storage_commit_failed") == std::string::npos) continue;
+      auto entry = nlohmann::json::parse(line, nullptr, false);
+      REQUIRE_MESSAGE(entry.is_object(), line);
+      CHECK(entry["level"] == "error");
+      CHECK_FALSE(entry["error"].get<std::string>().empty());
+      saw_commit_failure = true;
+    }
+    CHECK_MESSAGE(saw_commit_failure, server->log_tail());
   }
 
   server->kill9();
