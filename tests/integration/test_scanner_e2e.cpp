@@ -1,6 +1,7 @@
 // dossier-scanner end to end, as a child process against the real server on 127.0.0.1: offline scans kept in
 // the outbox, a sync killed with SIGKILL, answers lost after the server committed, refused events, revoked
-// devices. In every case each scan reaches the server exactly once.
+// devices. In every case each scan reaches the server exactly once. And the delivery flags: a failed attempt
+// with its reason and action, a hand-over with the ID check and an authorization.
 #include "itest_common.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -391,4 +392,78 @@ TEST_CASE("scanner e2e: a photo dropped into the watched folder is scanned and s
   CHECK(arrived);
   CHECK(event_count(session, item) == 1);
   CHECK_FALSE(fs::exists(dir.file("drop/IMG_0001.png")));  // moved out of the drop folder once processed
+}
+
+TEST_CASE("scanner e2e: a failed attempt carries its reason and action, a hand-over its ID check and authorization") {
+  TestServer server({"--demo"});
+  ApiSession session(server);
+  TempDir dir;
+  const auto outbox = dir.file("outbox.db");
+  const std::string token = session.token("clerk1");
+  Timeline timeline;
+
+  // A result on its way to the citizen, out for delivery from BC-HN01.
+  auto created = session.create_dossier("staff1", dossier_body(unique_applicant(), kOffice1, "receive"));
+  REQUIRE(created.status == 201);
+  auto made = session.client.post(
+      "/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result", json::object(),
+      session.token("staff1"));
+  REQUIRE(made.status == 201);
+  const std::string item = made.json()["item_id"];
+  record(session, "staff1", scan_body(item, "RES", kOffice1, timeline.next()));
+  record(session, "clerk1", scan_body(item, "EMA", kPostOffice1, timeline.next()));
+  record(session, "clerk1", scan_body(item, "EMG", kPostOffice1, timeline.next()));
+  record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, timeline.next()));
+
+  const std::vector<std::string> common{"--site", "BC-HN01", "--stdin",        "--outbox", outbox,
+                                        "--server", url(server), "--device-token", token,   "--lang", "en"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), common.begin(), common.end());
+    return args;
+  };
+
+  // Without an action the scanner refuses in one line and queues nothing.
+  auto missing = scanner(with({"scan", "--code", "EMH", "--reason-code", "absent"}), dir, item + "\n");
+  CHECK(missing.exit_code != 0);
+  CHECK(contains(missing.err, "--action"));
+  CHECK(status_json(dir, outbox)["pending"] == 0);
+
+  auto failed = scanner(with({"scan", "--code", "EMH", "--reason-code", "absent", "--action", "hold_at_post_office",
+                              "--reason", "Đã để giấy mời"}),
+                        dir, item + "\n");
+  INFO(failed.out << failed.err);
+  REQUIRE(failed.exit_code == 0);
+  auto view = session.item("clerk1", item);
+  REQUIRE(view.status == 200);
+  CHECK(view.json()["state"] == "attempt_failed");
+  const auto attempt = view.json()["events"].back();
+  CHECK(attempt["code"] == "EMH");
+  CHECK(attempt["reason_code"] == "absent");
+  CHECK(attempt["action"] == "hold_at_post_office");
+  CHECK(attempt["reason"] == "Đã để giấy mời");
+
+  // The second round: the citizen's wife collects it at the post office with the written authorization.
+  auto again = scanner(with({"scan", "--code", "EDG"}), dir, item + "\n");
+  REQUIRE(again.exit_code == 0);
+  auto delivered = scanner(with({"scan", "--code", "EMI", "--recipient-name", "Trần Thị Thay", "--id-checked",
+                                 "--id-type", "cccd", "--id-number", "001090005678", "--relation", "vợ",
+                                 "--authorization-number", "45/2026/UQ", "--authorization-date", "2026-11-02"}),
+                           dir, item + "\n");
+  INFO(delivered.out << delivered.err);
+  REQUIRE(delivered.exit_code == 0);
+  view = session.item("clerk1", item);
+  REQUIRE(view.status == 200);
+  CHECK(view.json()["state"] == "delivered");
+  const auto recipient = view.json()["events"].back()["recipient"];
+  CHECK(recipient["name"] == "Trần Thị Thay");
+  CHECK(recipient["relation"] == "vợ");
+  CHECK(recipient["id_document"]["type"] == "cccd");
+  CHECK(recipient["id_document"]["number"] == "********5678");
+  CHECK(recipient["authorization"]["number"] == "45/2026/UQ");
+  CHECK(recipient["authorization"]["date"] == "2026-11-02");
+  CHECK(status_json(dir, outbox)["refused"] == 0);
+
+  // The full ID number is neither on the server nor in the device's outbox.
+  CHECK_FALSE(contains(view.body, "001090005678"));
+  CHECK(slurp(outbox).find("001090005678") == std::string::npos);
 }
