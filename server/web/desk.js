@@ -29,6 +29,7 @@ const OUTCOMES = {
   damaged: ["Hư hỏng", "damaged", "warn"],
   missing: ["Thiếu", "missing", "fail"],
   extra: ["Thừa", "extra", "warn"],
+  returned: ["Kết quả chuyển hoàn", "returned result", "warn"],
 };
 
 const BAG_STATES = {
@@ -249,7 +250,8 @@ async function login(event) {
   showDesk();
 }
 
-function addRow(itemId, kind, text) {
+// `dossier`: a dossier item, whose result the staff may create from here (not for a result coming back).
+function addRow(itemId, kind, text, dossier = true) {
   const row = document.createElement("tr");
   const time = document.createElement("td");
   time.textContent = timeText();
@@ -260,7 +262,7 @@ function addRow(itemId, kind, text) {
   outcome.textContent = text;
   outcome.className = kind;
   const action = document.createElement("td");
-  if (kind !== "fail") {
+  if (kind !== "fail" && dossier) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "secondary";
@@ -391,7 +393,9 @@ async function scanSingle(itemId, condition) {
   }
   const { status, data } = answer;
   const err = data && data.error ? data.error : {};
-  if (status === 201) {
+  if (status === 201 && data.item && data.item.state === "returned") {
+    await returnedResult(itemId, notes);
+  } else if (status === 201) {
     const note = notes.length ? ` (${notes.join("; ")})` : "";
     feedback(notes.length ? "warn" : "ok", `Đã nhận ${grouped(itemId)}${note}`, "Receipt confirmed.");
     addRow(itemId, notes.length ? "warn" : "ok", notes.length ? `Đã nhận, ghi chú: ${notes.join("; ")}` : "Đã nhận");
@@ -411,6 +415,28 @@ async function scanSingle(itemId, condition) {
   } else if (status !== 401) {
     feedback("fail", `Lỗi ${status}: chưa ghi nhận, hãy quét lại.`, err.message || "Not recorded: scan again.");
   }
+}
+
+// A result the post could not deliver, back at the office (RTS then RCV): not a routine receipt. The desk says
+// so in amber with why it came back, so the staff keep it apart and call the citizen to collect it.
+async function returnedResult(itemId, notes) {
+  let why = "";
+  let whyEn = "";
+  try {
+    const item = await api("GET", `/api/v1/items/${encodeURIComponent(itemId)}`);
+    const attempt = item.status === 200 ? item.data.events.filter((e) => e.code === "EMH").at(-1) : null;
+    if (attempt) {
+      why = attempt.reason_code_text || attempt.reason || "";
+      whyEn = attempt.reason_code_text_en || "";
+    }
+  } catch (e) {
+    // The receipt is recorded; only the reason could not be shown.
+  }
+  const reason = why ? ` Lý do: ${why}.` : "";
+  feedback("warn", `Kết quả ${grouped(itemId)} bị chuyển hoàn đã về: lưu giữ riêng và báo công dân đến nhận.${reason}`,
+    `Returned result back at the office: keep it apart and ask the citizen to collect it.${whyEn ? ` Reason: ${whyEn}.` : ""}`);
+  addRow(itemId, "warn", `Kết quả chuyển hoàn đã về${why ? ` (${why})` : ""}`, false);
+  recordArrival(itemId, "single", "returned", [why, ...notes].filter(Boolean).join("; "));
 }
 
 // --- bags

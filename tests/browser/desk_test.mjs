@@ -1,5 +1,6 @@
 // Browser test: the one-stop desk page receives an item typed by a USB barcode scanner (the id, then Enter,
-// into the focused field), with keyboard-only use from login to receipt, and refuses one that has not arrived.
+// into the focused field), with keyboard-only use from login to receipt, refuses one that has not arrived, and
+// tells a returned result (refused by the citizen) apart from a routine receipt.
 // Usage: node desk_test.mjs DOSSIER_SERVER SCREENSHOT_DIR
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
@@ -63,11 +64,44 @@ try {
   await page.screenshot(path.join(shotDir, "desk-refused.png"));
   assert.equal((await server.api("GET", `/api/v1/items/${waiting}`, null, staff)).data.events.length, 0);
 
+  // A result the citizen refused comes back (EMH refused, RTS): the desk confirms it in amber, with the reason.
+  const dossier = await server.api("POST", "/api/v1/dossiers", { ...body, service: "receive" }, staff);
+  assert.equal(dossier.status, 201, JSON.stringify(dossier.data));
+  const made = await server.api("POST", `/api/v1/dossiers/${dossier.data.id}/result`, {}, staff);
+  assert.equal(made.status, 201, JSON.stringify(made.data));
+  const back = made.data.item_id;
+  const steps = [
+    ["RES", "MC-HN-BD", staff, {}], ["EMA", "BC-HN01", clerk, {}], ["EMG", "BC-HN01", clerk, {}],
+    ["EDG", "BC-HN01", clerk, {}],
+    ["EMH", "BC-HN01", clerk, { reason_code: "refused", action: "return_to_sender", reason: "Không nhận" }],
+    ["RTS", "BC-HN01", clerk, {}],
+  ];
+  for (const [code, site, token, extra] of steps) {
+    t += 60_000;
+    const r = await server.api("POST", "/api/v1/scans", {
+      event_id: crypto.randomUUID(), item_id: back, code, site, occurred_at: new Date(t).toISOString(), ...extra,
+    }, token);
+    assert.equal(r.status, 201, `${code}: ${JSON.stringify(r.data)}`);
+  }
+  await page.type(back);
+  await page.pressEnter();
+  await page.waitFor("document.getElementById('feedback').textContent.includes('chuyển hoàn')", "the returned-result notice");
+  const notice = await page.eval("document.getElementById('feedback').textContent");
+  assert.match(notice, /bị chuyển hoàn đã về/);
+  assert.match(notice, /Lý do: Người nhận từ chối nhận/);
+  assert.match(await page.eval("document.getElementById('feedback').className"), /warn/);
+  await page.screenshot(path.join(shotDir, "desk-returned.png"));
+  // A result has no result of its own to create: its row has no such button.
+  assert.equal(await page.eval(`[...document.querySelectorAll('#received tr')].find(r => r.textContent.includes('chuyển hoàn')).querySelectorAll('button').length`), 0);
+  assert.equal((await server.api("GET", `/api/v1/items/${back}`, null, staff)).data.state, "returned");
+  await page.waitFor(`[...document.querySelectorAll('#arrived tr')].some(r => r.dataset.item === '${back}' && r.textContent.includes('Kết quả chuyển hoàn'))`,
+    "the returned result in today's arrivals");
+
   // Every input has a label.
   const unlabelled = await page.eval(
     "[...document.querySelectorAll('input')].filter(i => !document.querySelector(`label[for=\"${i.id}\"]`) && !i.closest('label')).length");
   assert.equal(unlabelled, 0, "inputs without a label");
-  console.log("desk page: 1 receipt confirmed by keyboard, 1 refused; screenshots in", shotDir);
+  console.log("desk page: 1 receipt confirmed by keyboard, 1 refused, 1 returned result; screenshots in", shotDir);
 } catch (e) {
   failed = true;
   console.error("desk page test failed:", e);
