@@ -298,9 +298,19 @@ HttpResponse public_response(const PublicItemView& v, const CitizenDetails* deta
         .member("received_at", format_time(e.received_at))
         .member("text", describe_vi(e.code))
         .member("text_en", describe_en(e.code));
+    if (e.action) {
+      w.member("action", to_string(*e.action))
+          .member("action_text", describe_vi(*e.action))
+          .member("action_text_en", describe_en(*e.action));
+    }
     if (details) {
       if (auto it = details->recipients.find(e.event_id); it != details->recipients.end()) {
         w.member("recipient", it->second);
+      }
+      if (e.reason_code) {
+        w.member("reason_code", to_string(*e.reason_code))
+            .member("reason_code_text", describe_vi(*e.reason_code))
+            .member("reason_code_text_en", describe_en(*e.reason_code));
       }
     }
     w.end_object();

@@ -347,6 +347,14 @@ std::string item_page(const std::vector<PublicItemView>& legs, const CitizenDeta
       b += format_local(e.occurred_at);
       b += "</time> · ";
       b += escape_html(e.site_name);
+      if (citizen && e.reason_code) {
+        b += "<br>Lý do <span class=\"en\">Reason</span>: " + escape_html(describe_vi(*e.reason_code)) +
+             " <span class=\"en\">" + escape_html(describe_en(*e.reason_code)) + "</span>";
+      }
+      if (e.action) {
+        b += "<br>Hướng xử lý <span class=\"en\">Next</span>: <strong>" + escape_html(describe_vi(*e.action)) +
+             "</strong> <span class=\"en\">" + escape_html(describe_en(*e.action)) + "</span>";
+      }
       if (citizen) {
         if (auto r = citizen->recipients.find(e.event_id); r != citizen->recipients.end()) {
           b += "<br>Người ký nhận <span class=\"en\">Signed for by</span>: " + escape_html(r->second);

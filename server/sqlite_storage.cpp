@@ -2953,8 +2953,8 @@ class SqliteStorage final : public Storage {
         q.getColumn(6).isNull() ? std::string(kDefaultProcedureCategory) : q.getColumn(6).getString();
     q.reset();
     Query e(c,
-            "SELECT e.event_id, e.code, s.code, s.name, e.occurred_at, e.received_at FROM events e "
-            "JOIN sites s ON s.id = e.site_id WHERE e.item_id = ? ORDER BY e.occurred_at, e.id");
+            "SELECT e.event_id, e.code, s.code, s.name, e.occurred_at, e.received_at, e.action, e.reason_code "
+            "FROM events e JOIN sites s ON s.id = e.site_id WHERE e.item_id = ? ORDER BY e.occurred_at, e.id");
     e->bind(1, row_id);
     while (e->executeStep()) {
       PublicEvent p;
@@ -2964,6 +2964,8 @@ class SqliteStorage final : public Storage {
       p.site_name = e->getColumn(3).getString();
       p.occurred_at = e->getColumn(4).getInt64();
       p.received_at = e->getColumn(5).getInt64();
+      if (!e->getColumn(6).isNull()) p.action = parse_failure_action(e->getColumn(6).getText());
+      if (!e->getColumn(7).isNull()) p.reason_code = parse_failure_reason(e->getColumn(7).getText());
       v.events.push_back(std::move(p));
     }
     return v;

@@ -177,6 +177,10 @@ struct PublicEvent {
   std::string site_name;
   UnixMillis occurred_at = 0;
   UnixMillis received_at = 0;
+  // A failed attempt (EMH): what happens next is public (where to collect it, or that it is coming back);
+  // why it failed is shown only in the citizen's own view. The free-text reason is never public.
+  std::optional<FailureAction> action;
+  std::optional<FailureReason> reason_code;
 };
 struct PublicItemView {
   std::string item_id;

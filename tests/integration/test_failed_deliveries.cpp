@@ -140,6 +140,55 @@ TEST_CASE("a failed attempt without an action, or with an unknown one, is refuse
   CHECK(last["action_text"] == "Lưu tại bưu cục, chờ người nhận đến lấy");
 }
 
+TEST_CASE("the citizen sees what happens after a failed attempt; why it failed only with the QR token") {
+  auto& server = shared_demo_server();
+  ApiSession session(server);
+  PastWeek week;
+  const auto item = result_out_for_delivery(session, week);
+  auto attempt = failed_attempt(item, week.at(kFriday, 10), "absent", "hold_at_post_office");
+  attempt["reason"] = "Đã để giấy mời cho chị Lan";  // free text may name people: never public
+  record(session, "clerk1", attempt, "attempt_failed");
+  auto staff_view = session.item("clerk1", item);
+  REQUIRE(staff_view.status == 200);
+  const std::string token = staff_view.json()["tracking_token"];
+
+  // By item id (guessable): the next step, not the reason.
+  auto open = session.track(item);
+  REQUIRE(open.status == 200);
+  const auto open_json = open.json();
+  const auto& emh = open_json["events"].back();
+  CHECK(emh["code"] == "EMH");
+  CHECK(emh["action"] == "hold_at_post_office");
+  CHECK(emh["action_text"] == "Lưu tại bưu cục, chờ người nhận đến lấy");
+  CHECK(emh["action_text_en"] == "Held at the post office for collection");
+  CHECK_FALSE(emh.contains("reason_code"));
+  CHECK_FALSE(contains(open.body, "Vắng"));
+  CHECK_FALSE(contains(open.body, "vắng"));
+  CHECK_FALSE(contains(open.body, "giấy mời"));
+  auto open_page = session.client.get("/track?q=" + item);
+  REQUIRE(open_page.status == 200);
+  CHECK(contains(open_page.body, "Hướng xử lý"));
+  CHECK(contains(open_page.body, "Lưu tại bưu cục, chờ người nhận đến lấy"));
+  CHECK_FALSE(contains(open_page.body, "Người nhận vắng nhà"));
+  CHECK_FALSE(contains(open_page.body, "giấy mời"));
+
+  // With the QR token: the reason code too, still not the clerk's free text.
+  auto mine = session.client.get("/api/v1/track/token/" + token);
+  REQUIRE(mine.status == 200);
+  const auto mine_json = mine.json();
+  const auto& own = mine_json["events"].back();
+  CHECK(own["reason_code"] == "absent");
+  CHECK(own["reason_code_text"] == "Người nhận vắng nhà");
+  CHECK(own["action"] == "hold_at_post_office");
+  CHECK_FALSE(contains(mine.body, "giấy mời"));
+  auto my_page = session.client.get("/t/" + token);
+  REQUIRE(my_page.status == 200);
+  CHECK(contains(my_page.body, "Lý do"));
+  CHECK(contains(my_page.body, "Người nhận vắng nhà"));
+  CHECK(contains(my_page.body, "Lưu tại bưu cục, chờ người nhận đến lấy"));
+  CHECK_FALSE(contains(my_page.body, "giấy mời"));
+}
+
 TEST_CASE("a refusal allows the return at once, queues the citizen's message, and the office takes it back") {
   TestServer server({"--demo"});
   ApiSession session(server);
