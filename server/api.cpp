@@ -656,6 +656,10 @@ struct Api::Impl {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = instruments->metrics.render() + render_storage_metrics(storage.stats());
+    r.body += "# HELP dpost_calendar_last_year The last year whose days off (Tet, swapped days) the working calendar "
+              "lists; 0 when none. Deadlines in a later year are provisional.\n"
+              "# TYPE dpost_calendar_last_year gauge\ndpost_calendar_last_year " +
+              std::to_string(options.calendar_last_year) + "\n";
     r.headers.emplace_back("Cache-Control", "no-store");
     reply(std::move(r));
   }

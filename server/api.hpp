@@ -18,6 +18,7 @@ struct ApiOptions {
   std::size_t max_batch_events = 500;                     // scans per POST /scans/batch
   UnixMillis confirm_within_ms = 4LL * 60 * 60 * 1000;    // a handoff unconfirmed for longer is overdue
   bool log_requests = true;                               // one JSON line per request on stderr
+  int calendar_last_year = 0;  // the last year the working calendar lists days off for (dpost_calendar_last_year)
 };
 
 // What route files other than api.cpp get: storage, options, authentication, the worker-pool dispatch is

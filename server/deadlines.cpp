@@ -35,7 +35,8 @@ json timeliness_json(const Timeliness& t) {
   return {{"status", t.status},
           {"due_at", time_or_null(t.due_at)},
           {"since", format_rfc3339(t.since)},
-          {"completed_at", time_or_null(t.completed_at)}};
+          {"completed_at", time_or_null(t.completed_at)},
+          {"provisional", t.provisional}};
 }
 
 json verdict_json(const DossierVerdict& v) {

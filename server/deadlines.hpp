@@ -26,7 +26,7 @@ class DeadlineBook {
   std::map<std::int64_t, std::shared_ptr<const RuleSet>> cache_;
 };
 
-// {"status", "due_at", "since", "completed_at"}; times RFC 3339, null when absent.
+// {"status", "due_at", "since", "completed_at", "provisional"}; times RFC 3339, null when absent.
 nlohmann::json timeliness_json(const Timeliness& t);
 // The dossier's verdict: {"timeliness", "received_at", "paused", "late_parts", "legs": [{"item_id", "kind",
 // "limit_days", "timeliness"}]}.

@@ -294,12 +294,12 @@ void add_report_routes(Router& router, RouteContext& context) {
   router.add("GET", "/api/v1/reports/late.csv", [ctx](HttpRequest& req, Reply reply) {
     const auto c = compute(*ctx, req);
     std::string body = csv_row({"dossier_id", "dossier_code", "office", "office_name", "status", "due_at", "since",
-                                "late_parts"});
+                                "late_parts", "due_provisional"});
     for (const auto& l : c.late) {
       const auto& t = l.verdict.timeliness;
       body += csv_row({std::to_string(l.dossier_id), l.dossier_code.value_or(""), l.office, name_of(c, l.office),
                        t.status, t.due_at ? format_rfc3339(*t.due_at) : "", format_rfc3339(t.since),
-                       join_parts(l.verdict.late_parts)});
+                       join_parts(l.verdict.late_parts), t.provisional ? "1" : "0"});
     }
     reply(csv_response(std::move(body), "late-" + c.period.to_date + ".csv"));
   });

@@ -190,6 +190,20 @@ RuleSet load_rules(const ServeConfig& c) {
   }
 }
 
+// A calendar that does not list this year's days off, or next year's when it is less than 90 days away, makes
+// deadlines that ignore Tết: say so at start (the gauge dpost_calendar_last_year says it while running).
+void warn_missing_calendar_years(const WorkingCalendar& calendar, UnixMillis now) {
+  constexpr UnixMillis kAhead = 90LL * 24 * 60 * 60 * 1000;
+  for (int year = calendar.year_of(now); year <= calendar.year_of(now + kAhead); ++year) {
+    if (calendar.covers(year)) continue;
+    log_event(LogLevel::warn, "calendar_year_missing",
+              {{"year", static_cast<std::int64_t>(year)},
+               {"text", "lịch làm việc chưa có ngày nghỉ năm " + std::to_string(year) +
+                            ", hạn trả là tạm tính / the working calendar lacks the days off of " +
+                            std::to_string(year) + ": deadlines are provisional (docs/deadlines.md)"}});
+  }
+}
+
 // CLI11 2.1 applies the config file before the environment, so a file value would hide DPOST_*. Drop the file's
 // items whose environment variable is set (CLI11 ignores empty ones too): flag > environment > file > default.
 // Unknown keys and sections are refused here with a message naming them.
@@ -343,6 +357,8 @@ int serve(ServeConfig& c, const Settings& settings, const std::string& config_fi
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  warn_missing_calendar_years(storage_options.rules->calendar, now_millis());
+  api_options.calendar_last_year = storage_options.rules->calendar.last_year().value_or(0);
   std::unique_ptr<Storage> storage;
   try {
     storage = open_sqlite_storage(std::move(storage_options));

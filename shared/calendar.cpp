@@ -160,6 +160,9 @@ WorkingCalendar WorkingCalendar::parse(std::string_view json_text) {
     if (!j["years"].is_object()) bad("calendar.years must be an object keyed by year");
     for (const auto& [year, entry] : j["years"].items()) {
       const std::string where = "calendar.years." + year;
+      const auto first_day = day_of_date(year + "-01-01");
+      if (year.size() != 4 || !first_day) bad(where + ": a year is four digits, 1970 or later");
+      c.years_.insert(std::stoi(year));
       only_keys(entry, {"holidays", "working_days", "note"}, where);
       for (const char* list : {"holidays", "working_days"}) {
         if (!entry.contains(list)) continue;
@@ -182,6 +185,24 @@ const WorkingCalendar& WorkingCalendar::vietnam() {
 
 std::string_view WorkingCalendar::vietnam_source() {
   return embedded("calendar_vn.json");
+}
+
+int WorkingCalendar::year_of(UnixMillis t) const {
+  using namespace std::chrono;
+  const year_month_day ymd{sys_days{days{local_day(t)}}};
+  return static_cast<int>(ymd.year());
+}
+
+bool WorkingCalendar::covers_span(UnixMillis from, UnixMillis to) const {
+  for (int y = year_of(std::min(from, to)); y <= year_of(std::max(from, to)); ++y) {
+    if (!covers(y)) return false;
+  }
+  return true;
+}
+
+std::optional<int> WorkingCalendar::last_year() const {
+  if (years_.empty()) return std::nullopt;
+  return *years_.rbegin();
 }
 
 LocalDay WorkingCalendar::local_day(UnixMillis t) const {
@@ -319,6 +340,7 @@ Timeliness judge(const WorkingCalendar& calendar, UnixMillis started_at, std::op
   t.due_at = due_at;
   t.completed_at = completed_at;
   t.since = started_at;
+  t.provisional = due_at && !calendar.covers_span(started_at, *due_at);
   if (!due_at) {
     t.status = paused && !completed_at ? "paused" : "open";
     if (completed_at) t.since = *completed_at;

@@ -56,6 +56,14 @@ class WorkingCalendar {
   // The end of a local date ("YYYY-MM-DD") as a due instant: office closing time that day. nullopt if malformed.
   std::optional<UnixMillis> end_of_date(std::string_view date) const;
 
+  // Whether the file lists a year's published days off (its "years" entry). A year without one still has the
+  // weekend and the fixed holidays, but not Tết or the swapped days: deadlines in it are provisional.
+  bool covers(int year) const { return years_.contains(year); }
+  // Every year from the one `from` falls in to the one `to` falls in is covered.
+  bool covers_span(UnixMillis from, UnixMillis to) const;
+  std::optional<int> last_year() const;  // the last year listed, nullopt when none
+  int year_of(UnixMillis t) const;       // the local calendar year of an instant
+
   int utc_offset_minutes() const { return offset_minutes_; }
   int open_minute() const { return open_minute_; }
   int close_minute() const { return close_minute_; }
@@ -70,6 +78,7 @@ class WorkingCalendar {
   std::set<std::pair<int, int>> fixed_holidays_;  // (month, day) every year
   std::set<LocalDay> holidays_;
   std::set<LocalDay> working_days_;  // make-up Saturdays and the like: working although a weekend day
+  std::set<int> years_;              // the years with an entry
 };
 
 // "Area" of a site for time limits: nội thành (urban), ngoại thành / nông thôn (rural), vùng sâu vùng xa,
@@ -109,6 +118,9 @@ struct Timeliness {
   std::optional<UnixMillis> due_at;
   UnixMillis since = 0;  // started (on time), due date passed (late), completed (early / on time)
   std::optional<UnixMillis> completed_at;
+  // The calendar does not list the days off of a year between the start and the due date (the government has
+  // not published them yet, or the file was not updated): the due date may move once they are known.
+  bool provisional = false;
 };
 // Early: completed on a working day before the due day. Late: completed after, or still open past, due_at.
 Timeliness judge(const WorkingCalendar& calendar, UnixMillis started_at, std::optional<UnixMillis> due_at,

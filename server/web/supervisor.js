@@ -202,6 +202,11 @@ function renderLate(rows) {
     const id = el("td", "id", d.dossier_code || `#${d.dossier_id}`);
     const due = el("td", null, d.due_at ? localTime(d.due_at) : "");
     if (d.paused) due.append(" ", el("span", "badge", "Tạm dừng / paused"));
+    if (d.timeliness && d.timeliness.provisional) {
+      const badge = el("span", "badge", "Tạm tính / provisional");
+      badge.title = "Lịch làm việc chưa có ngày nghỉ của năm này / the calendar lacks this year's days off";
+      due.append(" ", badge);
+    }
     const why = el("td");
     for (const part of d.late_parts) {
       const [vi, en] = LATE_PARTS[part] || [part, part];

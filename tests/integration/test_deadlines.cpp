@@ -144,6 +144,7 @@ TEST_CASE("deadlines: a late leg and late processing are named, and the supervis
   REQUIRE(found);
   CHECK((*found)["dossier_code"] == "000.00.01.H26-261102-0777");
   CHECK((*found)["due_at"] == "2026-11-06T10:00:00.000Z");
+  CHECK((*found)["timeliness"]["provisional"] == false);  // the embedded calendar lists 2026's days off
   CHECK((*found)["late_parts"] == json::array({"dossier_leg", "processing"}));
   CHECK((*found)["office"] == kOffice1);
   auto csv = session.client.get("/api/v1/reports/late.csv?from=2026-11-01&to=2026-11-30", session.token("supervisor1"));
@@ -205,6 +206,42 @@ TEST_CASE("deadlines: a supplement request stops the clock until the citizen bri
     return b;
   }());
   check_error(both, 422, "due_date_and_processing_days");
+}
+
+TEST_CASE("deadlines: a calendar without this year's days off makes due dates provisional and says so") {
+  // The operator forgot to add the current year: only 2000 is listed, so no Tết and no swapped days for now.
+  auto dir = std::filesystem::temp_directory_path() / ("dpost-cal-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto calendar = (dir / "calendar.json").string();
+  std::ofstream(calendar) << R"({"fixed_holidays":["01-01","04-30","05-01","09-02"],
+                                 "years":{"2000":{"holidays":["2000-02-07"]}}})";
+  TestServer server({"--demo", "--calendar", calendar});
+  std::filesystem::remove_all(dir);
+  ApiSession session(server);
+
+  // At start, one warning line per missing year, this year's first.
+  const std::string this_year = dpost::format_rfc3339(dpost::now_millis()).substr(0, 4);
+  {
+    std::ifstream in(server.log_path());
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(contains(log, R"("msg":"calendar_year_missing","year":)" + this_year));
+  }
+  // While running, the gauge says how far the calendar reaches.
+  auto metrics = session.client.get("/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK(contains(metrics.body, "# TYPE dpost_calendar_last_year gauge\ndpost_calendar_last_year 2000\n"));
+
+  // A dossier dated in 2026 is judged, and flagged provisional everywhere its verdict shows.
+  auto [id, item] = new_dossier(session, {{"processing_days", 3}});
+  carry_to_office(session, item, "2026-11-30T09:00:00+07:00", "2026-11-30T14:00:00+07:00",
+                  "2026-11-30T14:30:00+07:00");
+  const auto verdict = deadline(session, id);
+  CHECK(verdict["timeliness"]["due_at"] == "2026-12-03T10:00:00.000Z");
+  CHECK(verdict["timeliness"]["provisional"] == true);
+  CHECK((*leg(verdict, "dossier"))["timeliness"]["provisional"] == true);
+  auto csv = session.client.get("/api/v1/reports/late.csv?from=2026-11-01&to=2026-12-31", session.token("supervisor1"));
+  REQUIRE(csv.status == 200);
+  CHECK(contains(csv.body.substr(0, csv.body.find('\n')), ",due_provisional"));
 }
 
 TEST_CASE("deadlines: a dossier keeps the rules it was received under when the calendar changes") {

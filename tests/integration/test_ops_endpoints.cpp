@@ -159,6 +159,13 @@ TEST_CASE("ops: start, drain and stop are JSON event lines, and nothing else the
     CHECK(entry.at("ts").get<std::string>().size() == 24);
     CHECK(std::set<std::string>{"info", "warn", "error"}.count(entry.at("level").get<std::string>()) == 1);
     CHECK_FALSE(entry.at("msg").get<std::string>().empty());
+    // Whether the embedded calendar lacks this or next year depends on the day the suite runs; that warning has
+    // its own test (test_deadlines.cpp). It must still be a JSON line, checked above.
+    if (entry["msg"] == "calendar_year_missing") {
+      CHECK(entry["level"] == "warn");
+      CHECK(entry["year"].is_number_integer());
+      continue;
+    }
     if (entry["msg"] != "request") events.push_back(entry);
   }
   std::vector<std::string> names;

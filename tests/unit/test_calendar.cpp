@@ -164,3 +164,50 @@ TEST_CASE("calendar: leg limits per province and area, and a rule set named by i
   CHECK(a.hash != b.hash);
   CHECK(a.hash == RuleSet::from_texts(a.calendar_text, a.limits_text).hash);
 }
+
+TEST_CASE("calendar: a due date in a year whose days off the calendar does not list is provisional") {
+  const auto& vn = WorkingCalendar::vietnam();
+  CHECK(vn.covers(2025));
+  CHECK(vn.covers(2026));
+  CHECK(vn.year_of(t("2026-12-31T16:59:00Z")) == 2026);  // 23:59 in Hanoi
+  CHECK(vn.year_of(t("2026-12-31T17:00:00Z")) == 2027);  // already 1 January there
+  const auto last = vn.last_year();
+  REQUIRE(last);
+  CHECK(*last >= 2026);
+
+  // Within 2026: every day off is known, the verdict is final.
+  const auto start = t("2026-12-01T09:00:00+07:00");
+  const auto due = vn.due(start, 5);
+  REQUIRE(due);
+  CHECK_FALSE(judge(vn, start, due, std::nullopt, start).provisional);
+
+  // A calendar listing 2026 only: a limit reaching into 2027 does not know its Tết yet.
+  const auto only_2026 = WorkingCalendar::parse(R"({"years":{"2026":{"holidays":["2026-12-01"]}}})");
+  CHECK_FALSE(only_2026.covers(2027));
+  CHECK(only_2026.last_year() == 2026);
+  const auto late_december = t("2026-12-28T09:00:00+07:00");
+  const auto into_2027 = only_2026.due(late_december, 10);
+  REQUIRE(into_2027);
+  CHECK(only_2026.year_of(*into_2027) == 2027);
+  CHECK(judge(only_2026, late_december, into_2027, std::nullopt, late_december).provisional);
+  CHECK(judge(only_2026, late_december, into_2027, late_december, late_december).provisional);
+  // No due date yet: nothing to be provisional about.
+  CHECK_FALSE(judge(only_2026, late_december, std::nullopt, std::nullopt, late_december).provisional);
+  // A calendar with no year at all lists no Tết: everything it dates is provisional.
+  const auto no_years = WorkingCalendar::parse(R"({"fixed_holidays":["01-01"]})");
+  CHECK_FALSE(no_years.last_year());
+  CHECK(judge(no_years, start, no_years.due(start, 1), std::nullopt, start).provisional);
+
+  // A year key must be a year, so that a typo cannot silently leave a year uncovered.
+  auto refused = [](const char* text) {
+    try {
+      (void)WorkingCalendar::parse(text);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(refused(R"({"years":{"2O27":{}}})").find("a year is four digits") != std::string::npos);
+  CHECK(refused(R"({"years":{"27":{}}})").find("a year is four digits") != std::string::npos);
+  CHECK(refused(R"({"years":{"1969":{}}})").find("a year is four digits") != std::string::npos);
+}
