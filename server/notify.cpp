@@ -57,6 +57,36 @@ std::string return_text(const NotificationFacts& facts, const std::string& when)
   return text;
 }
 
+// EMH: why it failed (the coded reason only: the clerk's free text is written for colleagues) and what happens
+// next, so the citizen knows whether to wait, to fetch it or to ask the office.
+std::string attempt_text(const NotificationFacts& facts, const std::string& when) {
+  const auto& e = facts.event;
+  std::string text = "chưa phát được lúc " + when;
+  if (e.reason_code && *e.reason_code != FailureReason::other) {
+    std::string why(describe_vi(*e.reason_code));
+    if (!why.empty() && why[0] >= 'A' && why[0] <= 'Z') why[0] = static_cast<char>(why[0] - 'A' + 'a');
+    text += " (" + why + ")";
+  }
+  if (!e.action) return text + "; bưu điện sẽ phát lại hoặc liên hệ với bạn";
+  switch (*e.action) {
+    case FailureAction::redeliver:
+      return text + "; bưu điện sẽ phát lại, bạn có thể hẹn ngày giờ phát qua đường dẫn tra cứu";
+    case FailureAction::hold_at_post_office:
+      text += "; đang được giữ tại " + e.site_name;
+      if (facts.kind == ItemKind::result) text += ", mời bạn đến nhận và mang theo giấy tờ tùy thân";
+      return text;
+    case FailureAction::return_to_sender:
+      text += "; sẽ được chuyển hoàn về ";
+      if (facts.kind == ItemKind::result) {
+        text += facts.office_name.empty() ? std::string("cơ quan giải quyết") : facts.office_name;
+      } else {
+        text += "người gửi";
+      }
+      return text;
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string_view to_string(NotificationChannel channel) {
@@ -109,7 +139,7 @@ std::optional<std::string> citizen_text(const NotificationFacts& facts, std::str
       what = "đã được phát thành công lúc " + when;
       break;
     case EventCode::EMH:
-      what = "chưa phát được lúc " + when + "; bưu điện sẽ phát lại hoặc liên hệ với bạn";
+      what = attempt_text(facts, when);
       break;
     case EventCode::RTS:
       what = return_text(facts, when);

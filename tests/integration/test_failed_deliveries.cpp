@@ -187,6 +187,15 @@ TEST_CASE("the citizen sees what happens after a failed attempt; why it failed o
   CHECK(contains(my_page.body, "Người nhận vắng nhà"));
   CHECK(contains(my_page.body, "Lưu tại bưu cục, chờ người nhận đến lấy"));
   CHECK_FALSE(contains(my_page.body, "giấy mời"));
+
+  // The citizen's SMS says why in words and where to fetch it, without the clerk's note.
+  const auto sms = sms_of(server, attempt["event_id"]);
+  REQUIRE_MESSAGE(sms.has_value(), server.log_tail());
+  const std::string text = (*sms)["text"];
+  INFO(text);
+  CHECK(contains(text, "(người nhận vắng nhà); đang được giữ tại Bưu cục Ba Đình, mời bạn đến nhận và mang theo "
+                       "giấy tờ tùy thân"));
+  CHECK_FALSE(contains(text, "giấy mời"));
 }
 
 TEST_CASE("a refusal allows the return at once, queues the citizen's message, and the office takes it back") {

@@ -78,6 +78,31 @@ TEST_CASE("notify: citizen texts in Vietnamese, with the tracking link") {
         std::string::npos);
   CHECK(citizen_text(facts(EventCode::EMH, ItemKind::result), base)->find("chưa phát được lúc 09:15 23/11/2026") !=
         std::string::npos);
+  // A failed attempt: the coded reason in words and what happens next, never the clerk's free text.
+  auto attempt = facts(EventCode::EMH, ItemKind::result);
+  attempt.office_name = "Bộ phận một cửa quận Ba Đình";
+  attempt.event.site_name = "Bưu cục Ba Đình";
+  attempt.event.reason = "Đã để giấy mời cho chị Lan";
+  attempt.event.reason_code = FailureReason::wrong_address;
+  attempt.event.action = FailureAction::redeliver;
+  auto text = *citizen_text(attempt, base);
+  CHECK(text.find("chưa phát được lúc 09:15 23/11/2026 (sai địa chỉ); bưu điện sẽ phát lại, bạn có thể hẹn ngày giờ "
+                  "phát qua đường dẫn tra cứu.") != std::string::npos);
+  CHECK(text.find("giấy mời") == std::string::npos);
+  attempt.event.action = FailureAction::hold_at_post_office;
+  CHECK(citizen_text(attempt, base)->find("; đang được giữ tại Bưu cục Ba Đình, mời bạn đến nhận và mang theo giấy tờ "
+                                          "tùy thân.") != std::string::npos);
+  attempt.event.action = FailureAction::return_to_sender;
+  attempt.event.reason_code = FailureReason::other;  // "other" has only free text: no reason in the SMS
+  text = *citizen_text(attempt, base);
+  CHECK(text.find("chưa phát được lúc 09:15 23/11/2026; sẽ được chuyển hoàn về Bộ phận một cửa quận Ba Đình.") !=
+        std::string::npos);
+  attempt.kind = ItemKind::dossier;  // a dossier the office could not take: it goes back to the citizen
+  attempt.event.action = FailureAction::hold_at_post_office;
+  text = *citizen_text(attempt, base);
+  CHECK(text.find("đang được giữ tại Bưu cục Ba Đình.") != std::string::npos);
+  CHECK(text.find("mời bạn đến nhận") == std::string::npos);
+
   for (auto code : {EventCode::EDD, EventCode::EDE, EventCode::EMG}) {
     CAPTURE(to_string(code));
     CHECK_FALSE(is_notified(code));
