@@ -158,7 +158,12 @@ json transit_json(const Report& report) {
 
 json failed_json(const Report& report) {
   json failed = json::array();
-  for (const auto& [reason, count] : report.failed_attempts) failed.push_back({{"reason", reason}, {"count", count}});
+  for (const auto& f : report.failed_attempts) {
+    json row = {{"reason", f.reason}, {"count", f.count}};
+    row["reason_code"] = f.reason_code ? json(to_string(*f.reason_code)) : json(nullptr);
+    if (f.reason_code) row["reason_text_en"] = describe_en(*f.reason_code);
+    failed.push_back(std::move(row));
+  }
   return failed;
 }
 

@@ -979,7 +979,7 @@ class SqliteStorage final : public Storage {
     }
     static const std::string kEvents =
         std::string(kScope) +
-        "SELECT e.item_id, e.code, s.code, e.occurred_at, COALESCE(e.reason, '') FROM picked p "
+        "SELECT e.item_id, e.code, s.code, e.occurred_at, COALESCE(e.reason, ''), e.reason_code FROM picked p "
         "JOIN events e ON e.item_id = p.id JOIN sites s ON s.id = e.site_id ORDER BY e.item_id, e.occurred_at, e.id";
     Query q(*conn, kEvents.c_str());
     q->bind(1, site_json);
@@ -993,6 +993,7 @@ class SqliteStorage final : public Storage {
       e.site = q->getColumn(2).getString();
       e.occurred_at = q->getColumn(3).getInt64();
       e.reason = q->getColumn(4).getString();
+      if (!q->getColumn(5).isNull()) e.reason_code = parse_failure_reason(q->getColumn(5).getText());
       out[it->second].events.push_back(std::move(e));
     }
     return out;

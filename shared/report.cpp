@@ -69,7 +69,8 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
   Report r;
   std::map<std::pair<std::string, std::string>, OnTime> legs;
   std::map<std::string, std::vector<double>> transit;
-  std::map<std::string, int> reasons;
+  std::map<std::string, int> reasons;   // free text, when no code says why
+  std::map<FailureReason, int> coded;
   const auto today = format_date_vn(now);
 
   for (const auto& item : items) {
@@ -98,9 +99,13 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
     for (const auto& e : item.events) {
       if (!in_period(e.occurred_at, from, to)) continue;
       if (e.code == EventCode::EMH) {
-        auto reason = e.reason;
-        while (!reason.empty() && reason.back() == ' ') reason.pop_back();
-        ++reasons[reason.empty() ? std::string("(không ghi lý do)") : reason];
+        if (e.reason_code && *e.reason_code != FailureReason::other) {
+          ++coded[*e.reason_code];
+        } else {
+          auto reason = e.reason;
+          while (!reason.empty() && reason.back() == ' ') reason.pop_back();
+          ++reasons[reason.empty() ? std::string("(không ghi lý do)") : reason];
+        }
       }
       if (e.code == EventCode::RTS) ++r.returns;
     }
@@ -146,9 +151,10 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
     r.transit_hours[kind] = {static_cast<int>(hours.size()), percentile(hours, 50), percentile(hours, 90),
                              hours.back()};
   }
-  for (auto& [reason, count] : reasons) r.failed_attempts.emplace_back(reason, count);
+  for (const auto& [code, count] : coded) r.failed_attempts.push_back({code, std::string(describe_vi(code)), count});
+  for (auto& [reason, count] : reasons) r.failed_attempts.push_back({std::nullopt, reason, count});
   std::stable_sort(r.failed_attempts.begin(), r.failed_attempts.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+                   [](const auto& a, const auto& b) { return a.count > b.count; });
   return r;
 }
 

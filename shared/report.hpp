@@ -4,6 +4,7 @@
 // over plain rows (the server loads them; tests build them by hand), so every figure can be checked by hand.
 
 #include "clock.hpp"
+#include "delivery_rules.hpp"
 #include "journey.hpp"
 
 #include <map>
@@ -17,7 +18,8 @@ struct ReportEvent {
   EventCode code = EventCode::EMA;
   std::string site;
   UnixMillis occurred_at = 0;
-  std::string reason;  // EMH
+  std::string reason;                       // EMH: the clerk's free text
+  std::optional<FailureReason> reason_code;  // EMH: the coded reason, when given
 };
 
 struct ReportItem {
@@ -73,12 +75,21 @@ struct Percentiles {
   double p50 = 0, p90 = 0, max = 0;  // hours
 };
 
+// Failed attempts of one reason: a coded reason (other than "other") groups every attempt that gave it, whatever
+// note came with it; without one, the free text (trimmed) is the group, as before codes existed.
+struct FailedAttempts {
+  std::optional<FailureReason> reason_code;
+  std::string reason;  // describe_vi(reason_code), or the free text
+  int count = 0;
+  bool operator==(const FailedAttempts&) const = default;
+};
+
 struct Report {
   std::map<std::string, std::map<std::string, int>> by_state;  // kind -> state -> count
   std::vector<WaitingItem> waiting;                            // longest wait first
   std::vector<OnTime> on_time;                                 // by site, then leg
   std::map<std::string, Percentiles> transit_hours;            // kind -> hours from EMA to EMI
-  std::vector<std::pair<std::string, int>> failed_attempts;    // reason -> count, most frequent first
+  std::vector<FailedAttempts> failed_attempts;                 // most frequent first
   int returns = 0;                                             // RTS in the period
 };
 

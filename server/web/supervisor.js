@@ -300,7 +300,8 @@ function renderMore(report) {
   if (!report.failed_attempts.length) emptyRow(failed, 2);
   for (const f of report.failed_attempts) {
     const tr = el("tr");
-    tr.append(el("td", null, f.reason), el("td", "num", String(f.count)));
+    const reason = f.reason_text_en ? bilingual("td", null, [f.reason, f.reason_text_en]) : el("td", null, f.reason);
+    tr.append(reason, el("td", "num", String(f.count)));
     failed.append(tr);
   }
   $("returns").textContent = String(report.returns);

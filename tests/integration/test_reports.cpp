@@ -61,8 +61,8 @@ TEST_CASE("reports: generated traffic is counted as the test counted it") {
     }
     ++states["dossier/" + state];
   }
-  // Three results out for delivery; two fail with "Vắng nhà".
-  for (int n = 0; n < 3; ++n) {
+  // Four results out for delivery; two fail with the free text "Vắng nhà", one with the code "moved" and a note.
+  for (int n = 0; n < 4; ++n) {
     Timeline timeline(std::chrono::minutes(600));
     auto created = session.create_dossier("staff1", dossier_body(unique_applicant(), kOffice1, "receive"));
     REQUIRE(created.status == 201);
@@ -82,6 +82,13 @@ TEST_CASE("reports: generated traffic is counted as the test counted it") {
       record(session, "clerk1", failed, "attempt_failed");
       ++failed_absent;
       ++states["result/attempt_failed"];
+    } else if (n == 2) {
+      auto failed = scan_body(result, "EMH", kPostOffice1, timeline.next());
+      failed["reason_code"] = "moved";
+      failed["reason"] = "Hàng xóm nói đã chuyển vào Nam";  // a note: the code, not the note, is the reason
+      failed["action"] = "return_to_sender";
+      record(session, "clerk1", failed, "attempt_failed");
+      ++states["result/attempt_failed"];
     } else {
       ++states["result/out_for_delivery"];
     }
@@ -97,6 +104,18 @@ TEST_CASE("reports: generated traffic is counted as the test counted it") {
     ++checked;
   }
   CHECK(checked >= 4);
+  auto moved = [](const json& report) {
+    for (const auto& f : report["failed_attempts"]) {
+      CHECK(f["reason"] != "Hàng xóm nói đã chuyển vào Nam");
+      if (f["reason_code"] == "moved") {
+        CHECK(f["reason"] == "Người nhận đã chuyển đi");
+        CHECK(f["reason_text_en"].is_string());
+        return f["count"].get<int>();
+      }
+    }
+    return 0;
+  };
+  CHECK(moved(after) - moved(before) == 1);
   int reported_absent = 0;
   for (const auto& f : after["failed_attempts"]) {
     if (f["reason"] == "Vắng nhà (báo cáo)") reported_absent = f["count"].get<int>();

@@ -24,10 +24,46 @@ ReportItem item(std::string id, ItemKind kind, ItemState state, std::vector<Repo
 }
 
 ReportEvent ev(EventCode code, const char* site, double hours, std::string reason = "") {
-  return {code, site, kStart + static_cast<UnixMillis>(hours * kHour), std::move(reason)};
+  return {code, site, kStart + static_cast<UnixMillis>(hours * kHour), std::move(reason), std::nullopt};
+}
+
+ReportEvent coded(double hours, FailureReason code, std::string note = "") {
+  auto e = ev(EventCode::EMH, "BC-HN01", hours, std::move(note));
+  e.reason_code = code;
+  return e;
 }
 
 }  // namespace
+
+TEST_CASE("report: a coded reason groups its failed attempts whatever note came with it") {
+  using enum EventCode;
+  const auto start = [](double h) {
+    return std::vector<ReportEvent>{ev(RES, "MC-HN-BD", h), ev(EMA, "BC-HN01", h + 1), ev(EMG, "BC-HN01", h + 2),
+                                    ev(EDG, "BC-HN01", h + 3)};
+  };
+  auto a = start(0);
+  a.push_back(coded(4, FailureReason::absent, "Đã để giấy mời"));
+  auto b = start(0);
+  b.push_back(coded(5, FailureReason::absent, "Gọi điện không nghe máy"));
+  b.push_back(ev(EDG, "BC-HN01", 30));
+  b.push_back(coded(31, FailureReason::absent));
+  auto c = start(0);
+  c.push_back(coded(6, FailureReason::other, "Chó dữ trước cổng"));  // "other": the note is the reason
+  auto d = start(0);
+  d.push_back(ev(EMH, "BC-HN01", 7, "Chó dữ trước cổng "));  // free text only, as before codes existed
+  auto e = start(0);
+  e.push_back(coded(8, FailureReason::refused));
+  const std::vector<ReportItem> items{item("EK000000011VN", ItemKind::result, ItemState::attempt_failed, a),
+                                      item("EK000000025VN", ItemKind::result, ItemState::attempt_failed, b),
+                                      item("EK000000039VN", ItemKind::result, ItemState::attempt_failed, c),
+                                      item("EK000000042VN", ItemKind::result, ItemState::attempt_failed, d),
+                                      item("EK000000056VN", ItemKind::result, ItemState::attempt_failed, e)};
+  const auto report = build_report(items, kStart, kStart + 100 * kHour, kStart + 100 * kHour, ReportLimits::defaults());
+  REQUIRE(report.failed_attempts.size() == 3);
+  CHECK(report.failed_attempts[0] == FailedAttempts{FailureReason::absent, "Người nhận vắng nhà", 3});
+  CHECK(report.failed_attempts[1] == FailedAttempts{std::nullopt, "Chó dữ trước cổng", 2});
+  CHECK(report.failed_attempts[2] == FailedAttempts{FailureReason::refused, "Người nhận từ chối nhận", 1});
+}
 
 TEST_CASE("report: counts by state, on-time legs per site, transit percentiles, failed attempts, returns") {
   using enum EventCode;
@@ -87,8 +123,8 @@ TEST_CASE("report: counts by state, on-time legs per site, transit percentiles, 
 
   // Failed attempts by reason, the most frequent first; trailing spaces do not split a reason.
   REQUIRE(report.failed_attempts.size() == 2);
-  CHECK(report.failed_attempts[0] == std::pair<std::string, int>{"Vắng nhà", 2});
-  CHECK(report.failed_attempts[1] == std::pair<std::string, int>{"Sai địa chỉ", 1});
+  CHECK(report.failed_attempts[0] == FailedAttempts{std::nullopt, "Vắng nhà", 2});
+  CHECK(report.failed_attempts[1] == FailedAttempts{std::nullopt, "Sai địa chỉ", 1});
   CHECK(report.returns == 1);
 
   // Waiting too long as of `now`: E has been "accepted" for 100 h (limit 24); B waits for the office's
