@@ -140,7 +140,7 @@ TEST_CASE("a failed attempt without an action, or with an unknown one, is refuse
   CHECK(last["action_text"] == "Lưu tại bưu cục, chờ người nhận đến lấy");
 }
 
-TEST_CASE("the citizen sees what happens after a failed attempt; why it failed only with the QR token") {
+TEST_CASE("the citizen sees what happens after a failed attempt, and why it failed only with the QR token") {
   auto& server = shared_demo_server();
   ApiSession session(server);
   PastWeek week;
