@@ -174,10 +174,12 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-// Starts dossier-server --demo on a free port with a temporary database; resolves when it listens.
-export async function startServer(serverBin) {
+// Starts dossier-server --demo on a free port with a temporary database; resolves when it listens. `files`
+// ({name: text}) are written into its temporary folder first, and `args(dir)` gives more flags (naming them).
+export async function startServer(serverBin, { files = {}, args = () => [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dpost-browser-"));
-  const server = spawn(serverBin, ["--listen", "127.0.0.1:0", "--db", path.join(dir, "test.db"), "--demo"], {
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  const server = spawn(serverBin, ["--listen", "127.0.0.1:0", "--db", path.join(dir, "test.db"), "--demo", ...args(dir)], {
     stdio: ["ignore", "pipe", "ignore"],
   });
   const base = await new Promise((resolve, reject) => {

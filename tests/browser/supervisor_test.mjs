@@ -1,5 +1,6 @@
 // Browser test: the supervisor page lists a late item (accepted 30 hours ago and not moved since) and one past
-// its due date, draws the charts, exports the waiting list as CSV, and works by keyboard.
+// its due date, draws the charts, exports the waiting list as CSV, works by keyboard, and marks a due date
+// provisional when the calendar lacks the year.
 // Usage: node supervisor_test.mjs DOSSIER_SERVER SCREENSHOT_DIR
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
@@ -76,6 +77,29 @@ try {
   const unlabelled = await page.eval(
     "[...document.querySelectorAll('input,select')].filter(i => !document.querySelector(`label[for=\"${i.id}\"]`) && !i.closest('label')).length");
   assert.equal(unlabelled, 0, "inputs without a label");
+
+  // A server whose calendar lists no day off of this year (only 2000): the late dossier's due date is marked
+  // provisional (tạm tính), since Tết and swapped days may move it.
+  const stale = await startServer(serverBin, {
+    files: { "calendar.json": JSON.stringify({ fixed_holidays: ["01-01"], years: { "2000": { holidays: [] } } }) },
+    args: (dir) => ["--calendar", path.join(dir, "calendar.json")],
+  });
+  try {
+    const stalePage = await openPage(browser.cdp, `${stale.base}/supervisor`);
+    await stalePage.waitFor("!document.getElementById('login-view').hidden", "the login form");
+    await stalePage.type("supervisor1");
+    await stalePage.eval("document.getElementById('password').focus()");
+    await stalePage.type("demo");
+    await stalePage.pressEnter();
+    await stalePage.waitFor("!document.getElementById('report-view').hidden && document.querySelectorAll('#late tr[data-dossier]').length > 0",
+      "the late dossiers");
+    const staleLate = await stalePage.eval("document.querySelector('#late')?.innerText || ''");
+    assert.ok(staleLate.includes("Tạm tính / provisional"), `a provisional due date: ${staleLate}`);
+    const hint = await stalePage.eval("document.querySelector('#late .badge[title]')?.title || ''");
+    assert.match(hint, /chưa có ngày nghỉ/, "the badge says why");
+  } finally {
+    stale.stop();
+  }
   console.log("supervisor page: late item and past-due result listed, charts drawn, CSV exported; screenshot in", shotDir);
 } catch (e) {
   failed = true;
