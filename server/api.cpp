@@ -655,11 +655,8 @@ struct Api::Impl {
   void metrics(const Reply& reply) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = instruments->metrics.render() + render_storage_metrics(storage.stats());
-    r.body += "# HELP dpost_calendar_last_year The last year whose days off (Tet, swapped days) the working calendar "
-              "lists; 0 when none. Deadlines in a later year are provisional.\n"
-              "# TYPE dpost_calendar_last_year gauge\ndpost_calendar_last_year " +
-              std::to_string(options.calendar_last_year) + "\n";
+    r.body = instruments->metrics.render() + render_storage_metrics(storage.stats()) +
+             render_calendar_metrics(options.calendar_last_year);
     r.headers.emplace_back("Cache-Control", "no-store");
     reply(std::move(r));
   }

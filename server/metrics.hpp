@@ -77,5 +77,7 @@ struct StorageStats;
 // dpost_storage_commit_duration_seconds (histogram), dpost_notifications_pending and
 // dpost_notifications_oldest_pending_seconds by channel.
 std::string render_storage_metrics(const StorageStats& stats);
+// dpost_calendar_last_year: the last year whose days off the working calendar lists (0 when none).
+std::string render_calendar_metrics(int last_year);
 
 }  // namespace dpost::server

@@ -35,15 +35,15 @@ std::string_view subject(ItemKind kind) {
   return "Hồ sơ";
 }
 
+// Where a returned item goes: a result to its office, anything else to whoever sent it.
+std::string return_destination(const NotificationFacts& facts) {
+  if (facts.kind != ItemKind::result) return "người gửi";
+  return facts.office_name.empty() ? std::string("cơ quan giải quyết") : facts.office_name;
+}
+
 // RTS: where the item goes back to, and why (the last failed attempt's reason).
 std::string return_text(const NotificationFacts& facts, const std::string& when) {
-  std::string text = "đang được chuyển hoàn về ";
-  if (facts.kind == ItemKind::result) {
-    text += facts.office_name.empty() ? std::string("cơ quan giải quyết") : facts.office_name;
-  } else {
-    text += "người gửi";
-  }
-  text += " từ " + when;
+  std::string text = "đang được chuyển hoàn về " + return_destination(facts) + " từ " + when;
   if (facts.last_failure) {
     const auto& f = *facts.last_failure;
     std::optional<std::string> why;
@@ -76,13 +76,7 @@ std::string attempt_text(const NotificationFacts& facts, const std::string& when
       if (facts.kind == ItemKind::result) text += ", mời bạn đến nhận và mang theo giấy tờ tùy thân";
       return text;
     case FailureAction::return_to_sender:
-      text += "; sẽ được chuyển hoàn về ";
-      if (facts.kind == ItemKind::result) {
-        text += facts.office_name.empty() ? std::string("cơ quan giải quyết") : facts.office_name;
-      } else {
-        text += "người gửi";
-      }
-      return text;
+      return text + "; sẽ được chuyển hoàn về " + return_destination(facts);
   }
   return text;
 }

@@ -99,6 +99,13 @@ E parse_or_throw(std::optional<E> value, std::string_view what) {
   return *value;
 }
 
+// A nullable column holding an enum's text: nullopt for NULL, else parsed, throwing like parse_or_throw.
+template <class Parse>
+auto opt_enum(const SQLite::Column& c, Parse parse, std::string_view what) -> decltype(parse(std::string_view{})) {
+  if (c.isNull()) return std::nullopt;
+  return parse_or_throw(parse(c.getText()), what);
+}
+
 // Blobs in and out as std::string (hash chains, salts, signatures, keys).
 inline std::string blob(const SQLite::Column& c) {
   return std::string(static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes()));

@@ -208,12 +208,8 @@ EventRecord read_event(SQLite::Statement& q, int first = 0) {
   if (!q.getColumn(first + 18).isNull()) e.device_id = q.getColumn(first + 18).getInt64();
   if (!q.getColumn(first + 19).isNull()) e.device_seq = q.getColumn(first + 19).getInt64();
   if (!q.getColumn(first + 20).isNull()) e.device_signature = blob(q.getColumn(first + 20));
-  if (!q.getColumn(first + 21).isNull()) {
-    e.reason_code = parse_or_throw(parse_failure_reason(q.getColumn(first + 21).getText()), "reason_code");
-  }
-  if (!q.getColumn(first + 22).isNull()) {
-    e.action = parse_or_throw(parse_failure_action(q.getColumn(first + 22).getText()), "action");
-  }
+  e.reason_code = opt_enum(q.getColumn(first + 21), parse_failure_reason, "reason_code");
+  e.action = opt_enum(q.getColumn(first + 22), parse_failure_action, "action");
   if (e.recipient && !q.getColumn(first + 23).isNull()) {
     e.recipient->id_document =
         IdDocument{parse_or_throw(parse_id_document_type(q.getColumn(first + 23).getText()), "id type"),
@@ -993,7 +989,7 @@ class SqliteStorage final : public Storage {
       e.site = q->getColumn(2).getString();
       e.occurred_at = q->getColumn(3).getInt64();
       e.reason = q->getColumn(4).getString();
-      if (!q->getColumn(5).isNull()) e.reason_code = parse_failure_reason(q->getColumn(5).getText());
+      e.reason_code = opt_enum(q->getColumn(5), parse_failure_reason, "reason_code");
       out[it->second].events.push_back(std::move(e));
     }
     return out;
@@ -2434,7 +2430,7 @@ class SqliteStorage final : public Storage {
       while (q->executeStep()) {
         FailedAttempt f;
         f.occurred_at = q->getColumn(0).getInt64();
-        if (!q->getColumn(1).isNull()) f.reason_code = parse_failure_reason(q->getColumn(1).getText());
+        f.reason_code = opt_enum(q->getColumn(1), parse_failure_reason, "reason_code");
         failures.push_back(f);
       }
     }
@@ -2757,7 +2753,7 @@ class SqliteStorage final : public Storage {
       q->bind(2, static_cast<std::int64_t>(e.occurred_at));
       if (q->executeStep()) {
         NotificationFacts::Failure f;
-        if (!q->getColumn(0).isNull()) f.reason_code = parse_failure_reason(q->getColumn(0).getText());
+        f.reason_code = opt_enum(q->getColumn(0), parse_failure_reason, "reason_code");
         f.reason = opt_text(q->getColumn(1));
         facts.last_failure = std::move(f);
       }
@@ -2965,8 +2961,8 @@ class SqliteStorage final : public Storage {
       p.site_name = e->getColumn(3).getString();
       p.occurred_at = e->getColumn(4).getInt64();
       p.received_at = e->getColumn(5).getInt64();
-      if (!e->getColumn(6).isNull()) p.action = parse_failure_action(e->getColumn(6).getText());
-      if (!e->getColumn(7).isNull()) p.reason_code = parse_failure_reason(e->getColumn(7).getText());
+      p.action = opt_enum(e->getColumn(6), parse_failure_action, "action");
+      p.reason_code = opt_enum(e->getColumn(7), parse_failure_reason, "reason_code");
       v.events.push_back(std::move(p));
     }
     return v;

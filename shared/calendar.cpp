@@ -160,8 +160,7 @@ WorkingCalendar WorkingCalendar::parse(std::string_view json_text) {
     if (!j["years"].is_object()) bad("calendar.years must be an object keyed by year");
     for (const auto& [year, entry] : j["years"].items()) {
       const std::string where = "calendar.years." + year;
-      const auto first_day = day_of_date(year + "-01-01");
-      if (year.size() != 4 || !first_day) bad(where + ": a year is four digits, 1970 or later");
+      if (!day_of_date(year + "-01-01")) bad(where + ": a year is four digits, 1970 or later");
       c.years_.insert(std::stoi(year));
       only_keys(entry, {"holidays", "working_days", "note"}, where);
       for (const char* list : {"holidays", "working_days"}) {

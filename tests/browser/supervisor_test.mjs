@@ -11,6 +11,18 @@ const [serverBin, shotDir] = process.argv.slice(2);
 const server = await startServer(serverBin);
 let browser;
 let failed = false;
+
+// Opens the supervisor page of `target` and logs in as supervisor1 by keyboard: the focus starts on the username.
+async function logIn(target) {
+  const page = await openPage(browser.cdp, `${target.base}/supervisor`);
+  await page.waitFor("!document.getElementById('login-view').hidden", "the login form");
+  assert.equal(await page.eval("document.activeElement.id"), "username");
+  await page.type("supervisor1");
+  await page.eval("document.getElementById('password').focus()");
+  await page.type("demo");
+  await page.pressEnter();
+  return page;
+}
 try {
   const token = async (username) =>
     (await server.api("POST", "/api/v1/login", { username, password: "demo" })).data.token;
@@ -29,13 +41,7 @@ try {
   assert.equal(scan.status, 201, JSON.stringify(scan.data));
 
   browser = await launchBrowser();
-  const page = await openPage(browser.cdp, `${server.base}/supervisor`);
-  await page.waitFor("!document.getElementById('login-view').hidden", "the login form");
-  assert.equal(await page.eval("document.activeElement.id"), "username");
-  await page.type("supervisor1");
-  await page.eval("document.getElementById('password').focus()");
-  await page.type("demo");
-  await page.pressEnter();
+  const page = await logIn(server);
   await page.waitFor("!document.getElementById('report-view').hidden && document.querySelectorAll('#waiting tr[data-item]').length > 0",
     "the waiting list");
 
@@ -85,12 +91,7 @@ try {
     args: (dir) => ["--calendar", path.join(dir, "calendar.json")],
   });
   try {
-    const stalePage = await openPage(browser.cdp, `${stale.base}/supervisor`);
-    await stalePage.waitFor("!document.getElementById('login-view').hidden", "the login form");
-    await stalePage.type("supervisor1");
-    await stalePage.eval("document.getElementById('password').focus()");
-    await stalePage.type("demo");
-    await stalePage.pressEnter();
+    const stalePage = await logIn(stale);
     await stalePage.waitFor("!document.getElementById('report-view').hidden && document.querySelectorAll('#late tr[data-dossier]').length > 0",
       "the late dossiers");
     const staleLate = await stalePage.eval("document.querySelector('#late')?.innerText || ''");

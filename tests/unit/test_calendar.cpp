@@ -24,6 +24,16 @@ std::string due_text(UnixMillis start, int days, std::vector<WorkingCalendar::Pa
   return format_rfc3339(*d);
 }
 
+// The parser's one-line message for a calendar file it refuses, or "accepted".
+std::string refused(const char* text) {
+  try {
+    (void)WorkingCalendar::parse(text);
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+  return "accepted";
+}
+
 std::string close_of(const char* date) {
   return format_rfc3339(*WorkingCalendar::vietnam().end_of_date(date));
 }
@@ -125,14 +135,6 @@ TEST_CASE("calendar: a calendar file is checked, and a typo is refused with its 
   CHECK(custom.next_working_day(custom.local_day(t("2026-12-07T10:00:00+07:00"))) ==
         custom.local_day(t("2026-12-09T10:00:00+07:00")));
 
-  auto refused = [](const char* text) {
-    try {
-      (void)WorkingCalendar::parse(text);
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
-  };
   CHECK(refused(R"({"cutof":"15:00"})") == "calendar: unknown key \"cutof\"");
   CHECK(refused(R"({"cutoff":"25:00"})").find("not a time of day") != std::string::npos);
   CHECK(refused(R"({"years":{"2026":{"holidays":["2026-02-30"]}}})").find("not a date") != std::string::npos);
@@ -199,14 +201,6 @@ TEST_CASE("calendar: a due date in a year whose days off the calendar does not l
   CHECK(judge(no_years, start, no_years.due(start, 1), std::nullopt, start).provisional);
 
   // A year key must be a year, so that a typo cannot silently leave a year uncovered.
-  auto refused = [](const char* text) {
-    try {
-      (void)WorkingCalendar::parse(text);
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
-  };
   CHECK(refused(R"({"years":{"2O27":{}}})").find("a year is four digits") != std::string::npos);
   CHECK(refused(R"({"years":{"27":{}}})").find("a year is four digits") != std::string::npos);
   CHECK(refused(R"({"years":{"1969":{}}})").find("a year is four digits") != std::string::npos);
