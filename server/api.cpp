@@ -883,12 +883,11 @@ struct Api::Impl {
     require(a, AccessRequest{Action::read_item, &facts}, target);
     auto site = d->office;  // before the lambda moves the dossier (argument order is unspecified)
     auto verdict = deadlines.judge(d->id, now_millis());
-    disclose(a, target, std::move(site), reply,
-             [d = std::move(*d), a, verdict = std::move(verdict)] {
-               auto j = dossier_json(d, a);
-               if (verdict) j["deadline"] = verdict_json(*verdict);
-               return json_response(200, j);
-             });
+    disclose(a, target, std::move(site), reply, [d = std::move(*d), a, verdict = std::move(verdict)] {
+      auto j = dossier_json(d, a);
+      if (verdict) j["deadline"] = verdict_json(*verdict);
+      return json_response(200, j);
+    });
   }
 
   void create_result(HttpRequest& req, Reply reply) {

@@ -53,12 +53,12 @@ AuditEntry audit_entry(const Actor& actor, std::string action, std::string targe
 std::vector<std::string> requested_sites(RouteContext& ctx, const Actor& a, const HttpRequest& req);
 
 // Route files: each adds its routes to the table (called once by Api).
-void add_label_routes(Router& router, RouteContext& context);    // label_routes.cpp
-void add_device_routes(Router& router, RouteContext& context);   // device_routes.cpp
-void add_page_routes(Router& router, RouteContext& context);     // page_routes.cpp: citizen pages
-void add_custody_routes(Router& router, RouteContext& context);  // custody_routes.cpp: handoffs, bags, slips
-void add_ledger_routes(Router& router, RouteContext& context);   // ledger_routes.cpp: ledger, audit log
-void add_report_routes(Router& router, RouteContext& context);   // report_routes.cpp: supervisor reports
+void add_label_routes(Router& router, RouteContext& context);     // label_routes.cpp
+void add_device_routes(Router& router, RouteContext& context);    // device_routes.cpp
+void add_page_routes(Router& router, RouteContext& context);      // page_routes.cpp: citizen pages
+void add_custody_routes(Router& router, RouteContext& context);   // custody_routes.cpp: handoffs, bags, slips
+void add_ledger_routes(Router& router, RouteContext& context);    // ledger_routes.cpp: ledger, audit log
+void add_report_routes(Router& router, RouteContext& context);    // report_routes.cpp: supervisor reports
 void add_deadline_routes(Router& router, RouteContext& context);  // deadline_routes.cpp: due dates, pauses
 
 // Who may record which scan (design.md section 5): clerks postal events at their own post office (RES at the

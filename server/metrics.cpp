@@ -251,7 +251,9 @@ std::string render_storage_metrics(const StorageStats& s) {
   append_header(out, "dpost_notifications_oldest_pending_seconds", "gauge",
                 "Age of the oldest undelivered notification, by channel (0 when none).");
   for (const auto& [channel, p] : s.notifications_pending) {
-    out.append("dpost_notifications_oldest_pending_seconds{channel=\"").append(escape_label_value(channel)).append("\"} ");
+    out.append("dpost_notifications_oldest_pending_seconds{channel=\"")
+        .append(escape_label_value(channel))
+        .append("\"} ");
     append_double(out, p.oldest_age_seconds);
     out += '\n';
   }

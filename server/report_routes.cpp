@@ -55,7 +55,7 @@ struct Computed {
   Period period;
   Report report;
   std::vector<LateDossier> late;  // most overdue first
-  std::vector<ReportItem> items;   // what the report was built from (with deadlines), for the series
+  std::vector<ReportItem> items;  // what the report was built from (with deadlines), for the series
   std::map<std::string, std::string> site_names;
 };
 

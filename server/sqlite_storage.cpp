@@ -18,8 +18,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -581,7 +581,8 @@ class SqliteStorage final : public Storage {
                      Done<DossierPause> done) override {
     submit<DossierPause>(
         [actor = std::move(actor), dossier_id, reason = std::move(reason), at](Conn& c) {
-          if (!dossier_exists(c, dossier_id)) throw not_found("There is no dossier " + std::to_string(dossier_id) + ".");
+          if (!dossier_exists(c, dossier_id))
+            throw not_found("There is no dossier " + std::to_string(dossier_id) + ".");
           Query q(c, "INSERT INTO dossier_pauses (dossier_id, paused_at, reason, paused_by) VALUES (?, ?, ?, ?)");
           q->bind(1, dossier_id);
           q->bind(2, static_cast<std::int64_t>(at));
@@ -603,14 +604,16 @@ class SqliteStorage final : public Storage {
   void resume_dossier(Actor actor, std::int64_t dossier_id, UnixMillis at, Done<DossierPause> done) override {
     submit<DossierPause>(
         [actor = std::move(actor), dossier_id, at](Conn& c) {
-          if (!dossier_exists(c, dossier_id)) throw not_found("There is no dossier " + std::to_string(dossier_id) + ".");
+          if (!dossier_exists(c, dossier_id))
+            throw not_found("There is no dossier " + std::to_string(dossier_id) + ".");
           Query q(c,
                   "UPDATE dossier_pauses SET resumed_at = MAX(paused_at, ?), resumed_by = ? "
                   "WHERE dossier_id = ? AND resumed_at IS NULL");
           q->bind(1, static_cast<std::int64_t>(at));
           q->bind(2, actor.user_id);
           q->bind(3, dossier_id);
-          if (q->exec() == 0) throw conflict("not_paused", "The dossier's clock is running: there is nothing to resume.");
+          if (q->exec() == 0)
+            throw conflict("not_paused", "The dossier's clock is running: there is nothing to resume.");
           return read_pauses(c, dossier_id).back();
         },
         std::move(done));
@@ -857,8 +860,8 @@ class SqliteStorage final : public Storage {
       Query ev(*conn, "SELECT code, occurred_at FROM events WHERE item_id = ? ORDER BY occurred_at, id");
       ev->bind(1, items->getColumn(0).getInt64());
       while (ev->executeStep()) {
-        item.events.push_back({parse_or_throw(parse_event_code(ev->getColumn(0).getText()), "event code"),
-                               ev->getColumn(1).getInt64()});
+        item.events.push_back(
+            {parse_or_throw(parse_event_code(ev->getColumn(0).getText()), "event code"), ev->getColumn(1).getInt64()});
       }
       f.input.items.push_back(std::move(item));
     }
@@ -2461,9 +2464,9 @@ class SqliteStorage final : public Storage {
     {
       Query q(c, "SELECT calendar FROM rule_sets WHERE id = ?");
       q->bind(1, id);
-      calendar = q->executeStep() ? std::make_shared<const WorkingCalendar>(
-                                        WorkingCalendar::parse(q->getColumn(0).getString()))
-                                  : std::make_shared<const WorkingCalendar>(WorkingCalendar::vietnam());
+      calendar = q->executeStep()
+                     ? std::make_shared<const WorkingCalendar>(WorkingCalendar::parse(q->getColumn(0).getString()))
+                     : std::make_shared<const WorkingCalendar>(WorkingCalendar::vietnam());
     }
     std::lock_guard lock(calendars_mutex_);
     return calendars_.emplace(id, std::move(calendar)).first->second;
@@ -2847,8 +2850,8 @@ class SqliteStorage final : public Storage {
                                          : RuleSet::from_texts(std::string(WorkingCalendar::vietnam_source()),
                                                                std::string(LegLimits::defaults_source()));
     SQLite::Transaction tx(db);
-    SQLite::Statement ins(db,
-                          "INSERT OR IGNORE INTO rule_sets (hash, calendar, leg_limits, first_used) VALUES (?, ?, ?, ?)");
+    SQLite::Statement ins(
+        db, "INSERT OR IGNORE INTO rule_sets (hash, calendar, leg_limits, first_used) VALUES (?, ?, ?, ?)");
     ins.bind(1, rules.hash);
     ins.bind(2, rules.calendar_text);
     ins.bind(3, rules.limits_text);
@@ -2891,12 +2894,13 @@ class SqliteStorage final : public Storage {
   static std::optional<DossierInfo> load_dossier(Conn& c, std::int64_t id) {
     DossierInfo d;
     {
-      Query q(c,
-              "SELECT d.id, d.dossier_code, d.procedure_code, d.procedure_name, d.applicant_name, d.applicant_phone, "
-              "d.applicant_address, d.applicant_id_number, o.code, o.name, g.code, d.service, d.due_date, "
-              "d.created_at, d.fee_vnd, COALESCE(u.username, ''), d.procedure_category, d.processing_days FROM dossiers d "
-              "JOIN sites o ON o.id = d.office_site_id JOIN sites g ON g.id = d.origin_site_id "
-              "LEFT JOIN users u ON u.id = d.created_by WHERE d.id = ?");
+      Query q(
+          c,
+          "SELECT d.id, d.dossier_code, d.procedure_code, d.procedure_name, d.applicant_name, d.applicant_phone, "
+          "d.applicant_address, d.applicant_id_number, o.code, o.name, g.code, d.service, d.due_date, "
+          "d.created_at, d.fee_vnd, COALESCE(u.username, ''), d.procedure_category, d.processing_days FROM dossiers d "
+          "JOIN sites o ON o.id = d.office_site_id JOIN sites g ON g.id = d.origin_site_id "
+          "LEFT JOIN users u ON u.id = d.created_by WHERE d.id = ?");
       q->bind(1, id);
       if (!q->executeStep()) return std::nullopt;
       d.id = q->getColumn(0).getInt64();

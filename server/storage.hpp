@@ -428,8 +428,7 @@ struct RuleSetTexts {
 
 // What /metrics shows of the storage: the writer's queue and commit times, and the notifications not yet sent.
 struct StorageStats {
-  static constexpr std::array<double, 10> kCommitBuckets{0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                         0.05,  0.1,    0.25,  0.5,  1.0};
+  static constexpr std::array<double, 10> kCommitBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
   std::size_t write_queue = 0;  // write jobs waiting for the writer thread
   std::uint64_t commits = 0;    // group commits that succeeded
   std::uint64_t failed_commits = 0;

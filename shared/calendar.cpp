@@ -2,8 +2,8 @@
 
 #include "embedded_file.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -168,7 +168,8 @@ WorkingCalendar WorkingCalendar::parse(std::string_view json_text) {
         if (!entry[list].is_array()) bad(where + "." + list + " must be a list of dates");
         for (const auto& d : entry[list]) {
           const auto day = parse_date_entry(d, where + "." + list);
-          if (d.get<std::string>().substr(0, 4) != year) bad(where + "." + list + ": " + d.dump() + " is not in " + year);
+          if (d.get<std::string>().substr(0, 4) != year)
+            bad(where + "." + list + ": " + d.dump() + " is not in " + year);
           (std::string_view(list) == "holidays" ? c.holidays_ : c.working_days_).insert(day);
         }
       }

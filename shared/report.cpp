@@ -69,7 +69,7 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
   Report r;
   std::map<std::pair<std::string, std::string>, OnTime> legs;
   std::map<std::string, std::vector<double>> transit;
-  std::map<std::string, int> reasons;   // free text, when no code says why
+  std::map<std::string, int> reasons;  // free text, when no code says why
   std::map<FailureReason, int> coded;
   const auto today = format_date_vn(now);
 
@@ -119,10 +119,9 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
     }
     if (item.kind == ItemKind::dossier) {
       const auto* accepted = first_of(item, EventCode::EMA);
-      const bool on_time =
-          item.leg_due_at ? delivered->occurred_at <= *item.leg_due_at
-                          : accepted && delivered->occurred_at - accepted->occurred_at <=
-                                            static_cast<UnixMillis>(limits.dossier_leg_hours) * kHour;
+      const bool on_time = item.leg_due_at ? delivered->occurred_at <= *item.leg_due_at
+                                           : accepted && delivered->occurred_at - accepted->occurred_at <=
+                                                             static_cast<UnixMillis>(limits.dossier_leg_hours) * kHour;
       count_leg(legs, accepted ? accepted->site : std::string(), "dossier", on_time);
       count_leg(legs, item.office, "dossier", on_time);
     } else {
@@ -193,8 +192,8 @@ std::vector<Bucket> split_period(UnixMillis from, UnixMillis to, Grouping groupi
 std::map<std::string, std::map<std::string, int>> states_at(const std::vector<ReportItem>& items, UnixMillis t) {
   std::map<std::string, std::map<std::string, int>> out;
   for (const auto& item : items) {
-    const UnixMillis born = item.events.empty() ? item.created_at
-                                                : std::min(item.created_at, item.events.front().occurred_at);
+    const UnixMillis born =
+        item.events.empty() ? item.created_at : std::min(item.created_at, item.events.front().occurred_at);
     if (born >= t) continue;
     std::vector<EventCode> codes;
     for (const auto& e : item.events) {

@@ -18,7 +18,7 @@ struct ReportEvent {
   EventCode code = EventCode::EMA;
   std::string site;
   UnixMillis occurred_at = 0;
-  std::string reason;                       // EMH: the clerk's free text
+  std::string reason;                        // EMH: the clerk's free text
   std::optional<FailureReason> reason_code;  // EMH: the coded reason, when given
 };
 
@@ -57,7 +57,7 @@ struct WaitingItem {
   int limit_hours = 0;
   std::optional<std::string> dossier_code;
   std::optional<std::string> due_date;
-  bool past_due = false;  // the dossier's due date has passed and its result has not reached the citizen
+  bool past_due = false;                // the dossier's due date has passed and its result has not reached the citizen
   std::vector<std::string> late_parts;  // dossier_leg, processing, result_leg
   std::optional<UnixMillis> due_at;     // the dossier's due instant under its rules, when known
 };

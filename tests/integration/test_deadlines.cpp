@@ -75,8 +75,7 @@ TEST_CASE("deadlines: due dates count working days from the office's receipt, ea
   // Tuesday 1/12 17:00 (10:00Z); handed over Tuesday 10:00: on time. Received Tuesday 11:00 with 3 working days
   // to process: Wed 2, Thu 3, Fri 4 -> due Friday 4/12 17:00.
   auto [id, item] = new_dossier(session, {{"processing_days", 3}});
-  carry_to_office(session, item, "2026-11-27T16:00:00+07:00", "2026-12-01T10:00:00+07:00",
-                  "2026-12-01T11:00:00+07:00");
+  carry_to_office(session, item, "2026-11-27T16:00:00+07:00", "2026-12-01T10:00:00+07:00", "2026-12-01T11:00:00+07:00");
   // The result leaves the office Friday 4/12 16:00 (on the due day: on time); the post's leg counts from Monday
   // 7/12 (after the cut-off) and ends Tuesday 8/12; delivered Saturday 5/12: early.
   auto made = session.client.post("/api/v1/dossiers/" + std::to_string(id) + "/result", json::object(),
@@ -88,7 +87,10 @@ TEST_CASE("deadlines: due dates count working days from the office's receipt, ea
   scan_at(session, "clerk1", result, "EMG", kPostOffice1, "2026-12-04T18:00:00+07:00");
   scan_at(session, "clerk1", result, "EDG", kPostOffice1, "2026-12-05T08:00:00+07:00");
   scan_at(session, "clerk1", result, "EMI", kPostOffice1, "2026-12-05T10:00:00+07:00",
-          {{"recipient", {{"name", "Người nhận thử"}, {"id_checked", true}, {"id_document", {{"type", "cccd"}, {"number", "001090000001"}}}}}});
+          {{"recipient",
+            {{"name", "Người nhận thử"},
+             {"id_checked", true},
+             {"id_document", {{"type", "cccd"}, {"number", "001090000001"}}}}}});
 
   const auto d = deadline(session, id);
   INFO(d.dump());
@@ -122,8 +124,7 @@ TEST_CASE("deadlines: a late leg and late processing are named, and the supervis
   // Accepted Monday 2/11 10:00: the leg ends Tuesday 3/11 17:00; handed over Wednesday 4/11: late since the
   // due instant. Received Wednesday 11:00 with 2 days: due Friday 6/11 17:00, and no result ever left: late.
   auto [id, item] = new_dossier(session, {{"processing_days", 2}, {"dossier_code", "000.00.01.H26-261102-0777"}});
-  carry_to_office(session, item, "2026-11-02T10:00:00+07:00", "2026-11-04T10:00:00+07:00",
-                  "2026-11-04T11:00:00+07:00");
+  carry_to_office(session, item, "2026-11-02T10:00:00+07:00", "2026-11-04T10:00:00+07:00", "2026-11-04T11:00:00+07:00");
   const auto d = deadline(session, id);
   INFO(d.dump());
   CHECK((*leg(d, "dossier"))["timeliness"]["status"] == "late");
@@ -157,8 +158,7 @@ TEST_CASE("deadlines: a supplement request stops the clock until the citizen bri
   ApiSession session(shared_demo_server());
   // Received Monday 30/11 14:30 with 3 days: due Thursday 3/12 17:00.
   auto [id, item] = new_dossier(session, {{"processing_days", 3}});
-  carry_to_office(session, item, "2026-11-30T09:00:00+07:00", "2026-11-30T14:00:00+07:00",
-                  "2026-11-30T14:30:00+07:00");
+  carry_to_office(session, item, "2026-11-30T09:00:00+07:00", "2026-11-30T14:00:00+07:00", "2026-11-30T14:30:00+07:00");
   CHECK(deadline(session, id)["timeliness"]["due_at"] == "2026-12-03T10:00:00.000Z");
 
   // Only the dossier's own office stops its clock.
@@ -233,8 +233,7 @@ TEST_CASE("deadlines: a calendar without this year's days off makes due dates pr
 
   // A dossier dated in 2026 is judged, and flagged provisional everywhere its verdict shows.
   auto [id, item] = new_dossier(session, {{"processing_days", 3}});
-  carry_to_office(session, item, "2026-11-30T09:00:00+07:00", "2026-11-30T14:00:00+07:00",
-                  "2026-11-30T14:30:00+07:00");
+  carry_to_office(session, item, "2026-11-30T09:00:00+07:00", "2026-11-30T14:00:00+07:00", "2026-11-30T14:30:00+07:00");
   const auto verdict = deadline(session, id);
   CHECK(verdict["timeliness"]["due_at"] == "2026-12-03T10:00:00.000Z");
   CHECK(verdict["timeliness"]["provisional"] == true);
@@ -282,7 +281,8 @@ TEST_CASE("deadlines: a dossier keeps the rules it was received under when the c
   std::ofstream(bad) << R"({"cutof":"15:00"})";
   server.stop();
   const auto log = (server.dir() / "bad.log").string();
-  const int rc = run_server_tool({"serve", "--db", server.db_path(), "--listen", "127.0.0.1:0", "--calendar", bad}, log);
+  const int rc =
+      run_server_tool({"serve", "--db", server.db_path(), "--listen", "127.0.0.1:0", "--calendar", bad}, log);
   CHECK(rc != 0);
   std::ifstream in(log);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -193,8 +193,9 @@ TEST_CASE("the citizen sees what happens after a failed attempt, and why it fail
   REQUIRE_MESSAGE(sms.has_value(), server.log_tail());
   const std::string text = (*sms)["text"];
   INFO(text);
-  CHECK(contains(text, "(người nhận vắng nhà); đang được giữ tại Bưu cục Ba Đình, mời bạn đến nhận và mang theo "
-                       "giấy tờ tùy thân"));
+  CHECK(contains(text,
+                 "(người nhận vắng nhà); đang được giữ tại Bưu cục Ba Đình, mời bạn đến nhận và mang theo "
+                 "giấy tờ tùy thân"));
   CHECK_FALSE(contains(text, "giấy mời"));
 }
 

@@ -219,7 +219,8 @@ TEST_CASE("ops: /metrics shows the storage writer and the notification queue, ev
     const auto name_end = line.find_first_of("{ ");
     REQUIRE(name_end != std::string::npos);
     auto name = line.substr(0, name_end);
-    CHECK(std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }));
+    CHECK(std::all_of(name.begin(), name.end(),
+                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }));
     std::string base = name;
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
       const std::string s(suffix);

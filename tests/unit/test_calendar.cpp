@@ -159,8 +159,8 @@ TEST_CASE("calendar: leg limits per province and area, and a rule set named by i
   CHECK_THROWS_AS(LegLimits::parse(R"({"default":{"town":1}})"), std::invalid_argument);
   CHECK_THROWS_AS(LegLimits::parse(R"({"default":{"urban":-1}})"), std::invalid_argument);
 
-  const auto a = RuleSet::from_texts(std::string(WorkingCalendar::vietnam_source()),
-                                     std::string(LegLimits::defaults_source()));
+  const auto a =
+      RuleSet::from_texts(std::string(WorkingCalendar::vietnam_source()), std::string(LegLimits::defaults_source()));
   const auto b = RuleSet::from_texts(std::string(WorkingCalendar::vietnam_source()), R"({"default":{"urban":2}})");
   CHECK(a.hash.size() == 64);
   CHECK(a.hash != b.hash);

@@ -90,8 +90,9 @@ TEST_CASE("notify: citizen texts in Vietnamese, with the tracking link") {
                   "phát qua đường dẫn tra cứu.") != std::string::npos);
   CHECK(text.find("giấy mời") == std::string::npos);
   attempt.event.action = FailureAction::hold_at_post_office;
-  CHECK(citizen_text(attempt, base)->find("; đang được giữ tại Bưu cục Ba Đình, mời bạn đến nhận và mang theo giấy tờ "
-                                          "tùy thân.") != std::string::npos);
+  CHECK(citizen_text(attempt, base)
+            ->find("; đang được giữ tại Bưu cục Ba Đình, mời bạn đến nhận và mang theo giấy tờ "
+                   "tùy thân.") != std::string::npos);
   attempt.event.action = FailureAction::return_to_sender;
   attempt.event.reason_code = FailureReason::other;  // "other" has only free text: no reason in the SMS
   text = *citizen_text(attempt, base);
