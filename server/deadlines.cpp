@@ -25,6 +25,13 @@ std::optional<DossierVerdict> DeadlineBook::judge(std::int64_t dossier_id, UnixM
   return judge_dossier(facts->input, *rules(facts->rule_set_id), now);
 }
 
+std::shared_ptr<const WorkingCalendar> DeadlineBook::calendar_of(std::int64_t dossier_id) {
+  const auto facts = storage_.deadline_facts(dossier_id);
+  if (!facts) return nullptr;
+  auto set = rules(facts->rule_set_id);
+  return {set, &set->calendar};  // shares ownership of the cached rule set
+}
+
 namespace {
 json time_or_null(const std::optional<UnixMillis>& t) {
   return t ? json(format_rfc3339(*t)) : json(nullptr);

@@ -19,6 +19,8 @@ class DeadlineBook {
   // nullopt when there is no such dossier.
   std::optional<DossierVerdict> judge(std::int64_t dossier_id, UnixMillis now);
   std::shared_ptr<const RuleSet> rules(std::int64_t rule_set_id);
+  // The working calendar a dossier was received under; nullptr when there is no such dossier.
+  std::shared_ptr<const WorkingCalendar> calendar_of(std::int64_t dossier_id);
 
  private:
   Storage& storage_;

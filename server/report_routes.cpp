@@ -7,6 +7,7 @@
 #include "deadlines.hpp"
 #include "report.hpp"
 #include "route_util.hpp"
+#include "views.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -73,6 +74,9 @@ Computed compute(RouteContext& ctx, HttpRequest& req) {
     if (fresh) it->second = ctx.deadlines.judge(item.dossier_id, now);
     if (!it->second) continue;
     if (const auto* leg = leg_of(*it->second, item.item_id)) item.leg_due_at = leg->timeliness.due_at;
+    if (item.state == ItemState::attempt_failed || item.state == ItemState::attempts_exhausted) {
+      item.calendar = ctx.deadlines.calendar_of(item.dossier_id);
+    }
     item.dossier_due_at = it->second->timeliness.due_at;
     item.late_parts = it->second->late_parts;
     if (fresh && !it->second->late_parts.empty()) {
@@ -131,6 +135,14 @@ json waiting_json(const Computed& c, const WaitingItem& w) {
   j["due_date"] = w.due_date ? json(*w.due_date) : json(nullptr);
   j["due_at"] = w.due_at ? json(format_rfc3339(*w.due_at)) : json(nullptr);
   j["late_parts"] = w.late_parts;  // why: dossier_leg (post to the office), processing (office), result_leg
+  // After a failed attempt: its coded reason and action, and what is due next (attempt_again, return_to_office).
+  if (w.next_step) {
+    json failure = {{"next_step", to_string(*w.next_step)}};
+    put_failure_codes(failure, w.failure_reason, w.failure_action);
+    j["failure"] = std::move(failure);
+  } else {
+    j["failure"] = nullptr;
+  }
   return j;
 }
 
@@ -251,12 +263,16 @@ void add_report_routes(Router& router, RouteContext& context) {
   router.add("GET", "/api/v1/reports/waiting.csv", [ctx](HttpRequest& req, Reply reply) {
     const auto c = compute(*ctx, req);
     std::string body = csv_row({"item_id", "kind", "state", "state_text", "site", "site_name", "since", "waiting_hours",
-                                "limit_hours", "past_due", "dossier_code", "due_date", "late_parts"});
+                                "limit_hours", "past_due", "dossier_code", "due_date", "late_parts",
+                                "failure_reason_code", "failure_action", "next_step"});
     for (const auto& w : c.report.waiting) {
       body += csv_row({w.item_id, std::string(to_string(w.kind)), std::string(to_string(w.state)),
                        std::string(describe_vi(w.kind, w.state)), w.site, name_of(c, w.site), format_rfc3339(w.since),
                        std::to_string(w.waiting_hours), std::to_string(w.limit_hours), w.past_due ? "yes" : "no",
-                       w.dossier_code.value_or(""), w.due_date.value_or(""), join_parts(w.late_parts)});
+                       w.dossier_code.value_or(""), w.due_date.value_or(""), join_parts(w.late_parts),
+                       w.failure_reason ? std::string(to_string(*w.failure_reason)) : "",
+                       w.failure_action ? std::string(to_string(*w.failure_action)) : "",
+                       w.next_step ? std::string(to_string(*w.next_step)) : ""});
     }
     reply(csv_response(std::move(body), "waiting-" + c.period.to_date + ".csv"));
   });

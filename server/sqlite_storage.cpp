@@ -978,7 +978,8 @@ class SqliteStorage final : public Storage {
     }
     static const std::string kEvents =
         std::string(kScope) +
-        "SELECT e.item_id, e.code, s.code, e.occurred_at, COALESCE(e.reason, ''), e.reason_code FROM picked p "
+        "SELECT e.item_id, e.code, s.code, e.occurred_at, COALESCE(e.reason, ''), e.reason_code, e.action "
+        "FROM picked p "
         "JOIN events e ON e.item_id = p.id JOIN sites s ON s.id = e.site_id ORDER BY e.item_id, e.occurred_at, e.id";
     Query q(*conn, kEvents.c_str());
     q->bind(1, site_json);
@@ -993,6 +994,7 @@ class SqliteStorage final : public Storage {
       e.occurred_at = q->getColumn(3).getInt64();
       e.reason = q->getColumn(4).getString();
       e.reason_code = opt_enum(q->getColumn(5), parse_failure_reason, "reason_code");
+      e.action = opt_enum(q->getColumn(6), parse_failure_action, "action");
       out[it->second].events.push_back(std::move(e));
     }
     return out;

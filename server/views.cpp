@@ -44,16 +44,7 @@ json event_json(const EventRecord& e) {
       j["recipient"]["authorization"] = {{"number", auth->number}, {"date", auth->date}};
     }
   }
-  if (e.reason_code) {
-    j["reason_code"] = to_string(*e.reason_code);
-    j["reason_code_text"] = describe_vi(*e.reason_code);
-    j["reason_code_text_en"] = describe_en(*e.reason_code);
-  }
-  if (e.action) {
-    j["action"] = to_string(*e.action);
-    j["action_text"] = describe_vi(*e.action);
-    j["action_text_en"] = describe_en(*e.action);
-  }
+  put_failure_codes(j, e.reason_code, e.action);
   if (e.seal_intact) j["seal_intact"] = *e.seal_intact;
   if (e.issue) {
     j["issue"] = to_string(*e.issue);
@@ -64,6 +55,20 @@ json event_json(const EventRecord& e) {
   if (e.device_id) j["signed_by_device"] = *e.device_id;
   if (e.ledger_index) j["ledger_index"] = *e.ledger_index;
   return j;
+}
+
+void put_failure_codes(json& j, const std::optional<FailureReason>& reason,
+                       const std::optional<FailureAction>& action) {
+  if (reason) {
+    j["reason_code"] = to_string(*reason);
+    j["reason_code_text"] = describe_vi(*reason);
+    j["reason_code_text_en"] = describe_en(*reason);
+  }
+  if (action) {
+    j["action"] = to_string(*action);
+    j["action_text"] = describe_vi(*action);
+    j["action_text_en"] = describe_en(*action);
+  }
 }
 
 json user_json(const User& u) {

@@ -14,6 +14,9 @@ namespace dpost::server {
 using json = nlohmann::json;
 
 json item_summary_json(const ItemSummary& s);
+// A failed attempt's coded reason and action, each with its texts ("reason_code", "reason_code_text",
+// "reason_code_text_en"; "action", "action_text", "action_text_en"); nothing when absent.
+void put_failure_codes(json& j, const std::optional<FailureReason>& reason, const std::optional<FailureAction>& action);
 json event_json(const EventRecord& e);
 json user_json(const User& u);
 json site_json(const Site& s);

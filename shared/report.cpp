@@ -37,7 +37,35 @@ void count_leg(std::map<std::pair<std::string, std::string>, OnTime>& legs, cons
   ++(on_time ? o.on_time : o.late);
 }
 
+// The last failed attempt of an item waiting after one, and whether the rules already allow its return.
+void explain_failure(const ReportItem& item, WaitingItem& w) {
+  if (item.state != ItemState::attempt_failed && item.state != ItemState::attempts_exhausted) return;
+  std::vector<FailedAttempt> failures;
+  const ReportEvent* last = nullptr;
+  for (const auto& e : item.events) {
+    if (e.code != EventCode::EMH) continue;
+    failures.push_back({e.occurred_at, e.reason_code});
+    last = &e;
+  }
+  if (!last) return;
+  w.failure_reason = last->reason_code;
+  w.failure_action = last->action;
+  const auto& calendar = item.calendar ? *item.calendar : WorkingCalendar::vietnam();
+  const bool return_allowed = !check_delivery_rules(item.state, EventCode::RTS, failures, calendar);
+  w.next_step = return_allowed ? NextStep::return_to_office : NextStep::attempt_again;
+}
+
 }  // namespace
+
+std::string_view to_string(NextStep step) {
+  switch (step) {
+    case NextStep::attempt_again:
+      return "attempt_again";
+    case NextStep::return_to_office:
+      return "return_to_office";
+  }
+  return "attempt_again";
+}
 
 ReportLimits ReportLimits::defaults(int confirm_within_minutes) {
   ReportLimits l;
@@ -93,6 +121,7 @@ Report build_report(const std::vector<ReportItem>& items, UnixMillis from, UnixM
       w.past_due = item.dossier_due_at ? now > *item.dossier_due_at : item.due_date && *item.due_date < today;
       w.late_parts = item.late_parts;
       w.due_at = item.dossier_due_at;
+      explain_failure(item, w);
       if (now - w.since > static_cast<UnixMillis>(w.limit_hours) * kHour || w.past_due) r.waiting.push_back(w);
     }
 

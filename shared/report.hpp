@@ -3,11 +3,13 @@
 // on-time rates per leg and site, transit time percentiles, failed attempts by reason, returns. Pure functions
 // over plain rows (the server loads them; tests build them by hand), so every figure can be checked by hand.
 
+#include "calendar.hpp"
 #include "clock.hpp"
 #include "delivery_rules.hpp"
 #include "journey.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@ struct ReportEvent {
   UnixMillis occurred_at = 0;
   std::string reason;                        // EMH: the clerk's free text
   std::optional<FailureReason> reason_code;  // EMH: the coded reason, when given
+  std::optional<FailureAction> action;       // EMH: what the clerk did about it
 };
 
 struct ReportItem {
@@ -37,7 +40,16 @@ struct ReportItem {
   std::optional<UnixMillis> leg_due_at;
   std::optional<UnixMillis> dossier_due_at;
   std::vector<std::string> late_parts;
+  // The calendar frozen with the dossier, for the working days between failed attempts (delivery_rules.hpp);
+  // the embedded Vietnamese calendar when absent.
+  std::shared_ptr<const WorkingCalendar> calendar;
 };
+
+// What an item waiting after a failed attempt needs next, by the rules of check_delivery_rules(): a return to
+// the office (RTS is allowed: the recipient refused, or two attempts far enough apart failed), or another
+// attempt (EDG: a redelivery, or a second invitation to collect a result held at the post office).
+enum class NextStep { attempt_again, return_to_office };
+std::string_view to_string(NextStep step);
 
 // How long an item may stay at each step before it "waits too long", in hours; and how long a leg may take.
 struct ReportLimits {
@@ -60,6 +72,11 @@ struct WaitingItem {
   bool past_due = false;                // the dossier's due date has passed and its result has not reached the citizen
   std::vector<std::string> late_parts;  // dossier_leg, processing, result_leg
   std::optional<UnixMillis> due_at;     // the dossier's due instant under its rules, when known
+  // After a failed attempt (attempt_failed, attempts_exhausted): the last attempt's coded reason and action (no
+  // free-text note: reports carry no personal data), and what is due next.
+  std::optional<FailureReason> failure_reason;
+  std::optional<FailureAction> failure_action;
+  std::optional<NextStep> next_step;
 };
 
 struct OnTime {

@@ -171,6 +171,7 @@ function renderWaiting(rows) {
     if (w.dossier_code) id.append(el("br"), el("span", "en", w.dossier_code));
     const state = el("td");
     state.append(bilingual("span", null, [w.state_text, w.state_text_en]));
+    if (w.failure) renderFailure(state, w.failure);
     const where = el("td", null, w.site_name);
     const waited = el("td");
     waited.append(el("span", null, hoursText(w.waiting_hours)), " ");
@@ -183,6 +184,20 @@ function renderWaiting(rows) {
     tr.append(id, state, where, waited, due);
     body.append(tr);
   }
+}
+
+// After a failed attempt: why (coded reason), what the clerk did, and what is due next.
+function renderFailure(cell, f) {
+  const why = [f.reason_code_text, f.action_text].filter(Boolean).join(" · ");
+  const whyEn = [f.reason_code_text_en, f.action_text_en].filter(Boolean).join(" · ");
+  if (why) cell.append(bilingual("div", "failure", [why, whyEn]));
+  const next = f.next_step === "return_to_office"
+    ? el("span", "badge late", "Đủ điều kiện chuyển hoàn / return due")
+    : el("span", "badge next", f.action === "hold_at_post_office"
+      ? "Chờ người nhận đến lấy / awaiting collection"
+      : "Cần phát lại / deliver again");
+  next.dataset.nextStep = f.next_step;
+  cell.append(next);
 }
 
 const LATE_PARTS = {

@@ -1,5 +1,5 @@
-// Browser test: the supervisor page lists a late item (accepted 30 hours ago and not moved since) and one past
-// its due date, draws the charts, exports the waiting list as CSV, works by keyboard, and marks a due date
+// Browser test: the supervisor page lists a late item (accepted 30 hours ago and not moved since), one past
+// its due date and two results after a failed attempt (why, and what is due next), draws the charts, exports the waiting list as CSV, works by keyboard, and marks a due date
 // provisional when the calendar lacks the year.
 // Usage: node supervisor_test.mjs DOSSIER_SERVER SCREENSHOT_DIR
 import assert from "node:assert/strict";
@@ -40,6 +40,33 @@ try {
   }, clerk);
   assert.equal(scan.status, 201, JSON.stringify(scan.data));
 
+  // Two results of counter dossiers whose delivery failed 56 hours ago: one held at the post office for the
+  // citizen to collect, one refused (its return to the office is due at once).
+  const staff = await token("staff1");
+  const failedResult = async (name, reasonCode, action) => {
+    const d = await server.api("POST", "/api/v1/dossiers", {
+      procedure: { code: "1.001234", name: "Đăng ký khai sinh" },
+      applicant: { name, phone: "0911555666", address: "Ba Đình, Hà Nội", id_number: "001190000888" },
+      office: "MC-HN-BD", service: "receive",
+    }, staff);
+    assert.equal(d.status, 201, JSON.stringify(d.data));
+    const made = await server.api("POST", `/api/v1/dossiers/${d.data.id}/result`, {}, staff);
+    assert.equal(made.status, 201, JSON.stringify(made.data));
+    const item = made.data.item_id;
+    const steps = [["RES", "MC-HN-BD", staff, 60], ["EMA", "BC-HN01", clerk, 59], ["EMG", "BC-HN01", clerk, 58],
+      ["EDG", "BC-HN01", clerk, 57], ["EMH", "BC-HN01", clerk, 56]];
+    for (const [code, site, who, hoursAgo] of steps) {
+      const body = { event_id: crypto.randomUUID(), item_id: item, code, site,
+        occurred_at: new Date(Date.now() - hoursAgo * 3600_000).toISOString() };
+      if (code === "EMH") Object.assign(body, { reason_code: reasonCode, action });
+      const r = await server.api("POST", "/api/v1/scans", body, who);
+      assert.equal(r.status, 201, `${code}: ${JSON.stringify(r.data)}`);
+    }
+    return item;
+  };
+  const held = await failedResult("Lê Thị Giữ", "absent", "hold_at_post_office");
+  const refused = await failedResult("Phan Văn Từ", "refused", "return_to_sender");
+
   browser = await launchBrowser();
   const page = await logIn(server);
   await page.waitFor("!document.getElementById('report-view').hidden && document.querySelectorAll('#waiting tr[data-item]').length > 0",
@@ -58,7 +85,15 @@ try {
   // Charts: bars for the states and for on-time rates.
   assert.ok(await page.eval("document.querySelectorAll('#state-chart rect.bar').length >= 3"), "state chart bars");
   assert.ok(await page.eval("document.querySelectorAll('#ontime-chart rect.bar').length >= 1"), "on-time chart bars");
-  assert.doesNotMatch(await page.eval("document.body.innerText"), /Trịnh Văn Chậm|0911333444|001190000777/);
+  // A result waiting after a failed attempt says why, what the clerk did, and what is due next.
+  const heldRow = await page.eval(`document.querySelector('#waiting tr[data-item="${held}"]')?.innerText || ""`);
+  assert.match(heldRow, /Người nhận vắng nhà · Lưu tại bưu cục, chờ người nhận đến lấy/, heldRow);
+  assert.match(heldRow, /Chờ người nhận đến lấy \/ awaiting collection/, heldRow);
+  const refusedRow = await page.eval(`document.querySelector('#waiting tr[data-item="${refused}"]')?.innerText || ""`);
+  assert.match(refusedRow, /Người nhận từ chối nhận/, refusedRow);
+  assert.match(refusedRow, /Đủ điều kiện chuyển hoàn \/ return due/, refusedRow);
+  assert.doesNotMatch(await page.eval("document.body.innerText"),
+    /Trịnh Văn Chậm|0911333444|001190000777|Lê Thị Giữ|Phan Văn Từ|0911555666/);
   await page.screenshot(path.join(shotDir, "supervisor.png"));
 
   // Export CSV: the page fetches it with the token and offers it as a download of the same rows.

@@ -93,6 +93,18 @@ std::optional<json> sms_of(const TestServer& server, const std::string& event_id
   return std::nullopt;
 }
 
+// The supervisor's waiting-list row of `item` in the overview report (all sites), or null.
+json waiting_row(ApiSession& session, const std::string& item) {
+  auto r = session.client.get("/api/v1/reports/overview", session.token("supervisor1"));
+  INFO(describe(r));
+  REQUIRE(r.status == 200);
+  const auto report = r.json();
+  for (const auto& w : report["waiting"]) {
+    if (w["item_id"] == item) return w;
+  }
+  return nullptr;
+}
+
 json id_document() {
   return {{"type", "cccd"}, {"number", "001090005678"}};
 }
@@ -297,6 +309,10 @@ TEST_CASE("the working days between attempts are those of the calendar the dossi
   ApiSession session(server);
   check_error(session.scan("clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kTuesday, 11))), 409,
               "attempts_too_close");
+  // ... and so does the supervisor's waiting list: one more attempt is due, not the return.
+  const auto row = waiting_row(session, item);
+  REQUIRE(row.is_object());
+  CHECK(row["failure"]["next_step"] == "attempt_again");
   record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, week.at(kTuesday + 1, 8)), "out_for_redelivery");
   record(session, "clerk1", failed_attempt(item, week.at(kTuesday + 1, 10), "absent"), "attempts_exhausted");
   record(session, "clerk1", scan_body(item, "RTS", kPostOffice1, week.at(kTuesday + 1, 11)), "returning");
@@ -306,7 +322,50 @@ TEST_CASE("the working days between attempts are those of the calendar the dossi
   record(session, "clerk1", failed_attempt(fresh, week.at(kFriday, 10), "absent"), "attempt_failed");
   record(session, "clerk1", scan_body(fresh, "EDG", kPostOffice1, week.at(kTuesday, 8)), "out_for_redelivery");
   record(session, "clerk1", failed_attempt(fresh, week.at(kTuesday, 10), "absent"), "attempts_exhausted");
+  const auto fresh_row = waiting_row(session, fresh);
+  REQUIRE(fresh_row.is_object());
+  CHECK(fresh_row["failure"]["next_step"] == "return_to_office");
   record(session, "clerk1", scan_body(fresh, "RTS", kPostOffice1, week.at(kTuesday, 11)), "returning");
+}
+
+TEST_CASE("the supervisor's waiting list says why a result came back undelivered and what is due next") {
+  auto& server = shared_demo_server();
+  ApiSession session(server);
+  PastWeek week;
+  const auto held = result_out_for_delivery(session, week);
+  auto attempt = failed_attempt(held, week.at(kFriday, 10), "absent", "hold_at_post_office");
+  attempt["reason"] = "Nhà bà Nguyễn Thị Hoa, số 12 ngõ 5";  // a note with personal data, never in a report
+  record(session, "clerk1", attempt, "attempt_failed");
+  const auto refused = result_out_for_delivery(session, week);
+  record(session, "clerk1", failed_attempt(refused, week.at(kFriday, 11), "refused", "return_to_sender"),
+         "attempt_failed");
+
+  const auto h = waiting_row(session, held);
+  REQUIRE(h.is_object());
+  CHECK(h["state"] == "attempt_failed");
+  CHECK(h["failure"]["reason_code"] == "absent");
+  CHECK(h["failure"]["reason_code_text"] == "Người nhận vắng nhà");
+  CHECK(h["failure"]["action"] == "hold_at_post_office");
+  CHECK(h["failure"]["action_text_en"] == "Held at the post office for collection");
+  CHECK(h["failure"]["next_step"] == "attempt_again");
+  const auto r = waiting_row(session, refused);
+  REQUIRE(r.is_object());
+  CHECK(r["failure"]["reason_code"] == "refused");
+  CHECK(r["failure"]["next_step"] == "return_to_office");
+
+  auto overview = session.client.get("/api/v1/reports/overview", session.token("supervisor1"));
+  CHECK_FALSE(contains(overview.body, "Nguyễn Thị Hoa"));
+  const auto report = overview.json();
+  for (const auto& w : report["waiting"]) {
+    if (w["state"] == "accepted") CHECK(w["failure"].is_null());
+  }
+
+  auto csv = session.client.get("/api/v1/reports/waiting.csv", session.token("supervisor1"));
+  REQUIRE(csv.status == 200);
+  CHECK(contains(csv.body, ",late_parts,failure_reason_code,failure_action,next_step\r\n"));
+  CHECK(contains(csv.body, ",absent,hold_at_post_office,attempt_again\r\n"));
+  CHECK(contains(csv.body, ",refused,return_to_sender,return_to_office\r\n"));
+  CHECK_FALSE(contains(csv.body, "Nguyễn Thị Hoa"));
 }
 
 TEST_CASE("a result is handed over only after an ID check, and to someone else only with an authorization") {

@@ -24,7 +24,7 @@ ReportItem item(std::string id, ItemKind kind, ItemState state, std::vector<Repo
 }
 
 ReportEvent ev(EventCode code, const char* site, double hours, std::string reason = "") {
-  return {code, site, kStart + static_cast<UnixMillis>(hours * kHour), std::move(reason), std::nullopt};
+  return {code, site, kStart + static_cast<UnixMillis>(hours * kHour), std::move(reason), std::nullopt, std::nullopt};
 }
 
 ReportEvent coded(double hours, FailureReason code, std::string note = "") {
@@ -33,7 +33,75 @@ ReportEvent coded(double hours, FailureReason code, std::string note = "") {
   return e;
 }
 
+ReportEvent failed(double hours, FailureReason code, FailureAction action) {
+  auto e = coded(hours, code);
+  e.action = action;
+  return e;
+}
+
 }  // namespace
+
+TEST_CASE("report: a result waiting after a failed attempt says why and whether its return is due") {
+  using enum EventCode;
+  using R = FailureReason;
+  using A = FailureAction;
+  // kStart is Monday 2026-11-02 08:00: hour 96 is Friday, 168 the next Monday, 192 the next Tuesday.
+  const auto out = [](std::vector<ReportEvent> tail) {
+    std::vector<ReportEvent> e{ev(RES, "MC-HN-BD", 0), ev(EMA, "BC-HN01", 1), ev(EMG, "BC-HN01", 2),
+                               ev(EDG, "BC-HN01", 95)};
+    e.insert(e.end(), tail.begin(), tail.end());
+    return e;
+  };
+  auto held = item("EK000000011VN", ItemKind::result, ItemState::attempt_failed,
+                   out({failed(96, R::absent, A::hold_at_post_office)}));
+  auto refused = item("EK000000025VN", ItemKind::result, ItemState::attempt_failed,
+                      out({failed(96, R::refused, A::return_to_sender)}));
+  // Friday then Monday: 1 working day apart, one more attempt is due; Friday then Tuesday: 2, the return is.
+  auto too_close = item("EK000000039VN", ItemKind::result, ItemState::attempts_exhausted,
+                        out({failed(96, R::absent, A::redeliver), ev(EDG, "BC-HN01", 167),
+                             failed(168, R::absent, A::hold_at_post_office)}));
+  auto far_apart = item(
+      "EK000000042VN", ItemKind::result, ItemState::attempts_exhausted,
+      out({failed(96, R::absent, A::redeliver), ev(EDG, "BC-HN01", 191), failed(192, R::moved, A::return_to_sender)}));
+  // The same dates under a calendar frozen with its dossier that made that Monday a day off: 1 working day.
+  auto frozen = far_apart;
+  frozen.item_id = "EK000000056VN";
+  frozen.calendar = std::make_shared<const WorkingCalendar>(
+      WorkingCalendar::parse(R"({"fixed_holidays":[],"years":{"2026":{"holidays":["2026-11-09"]}}})"));
+  // An older attempt without codes still gets a next step.
+  auto uncoded = item("EK000000060VN", ItemKind::result, ItemState::attempt_failed, out({ev(EMH, "BC-HN01", 96)}));
+  const auto now = kStart + 300 * kHour;
+  const auto report =
+      build_report({held, refused, too_close, far_apart, frozen, uncoded}, kStart, now, now, ReportLimits::defaults());
+  REQUIRE(report.waiting.size() == 6);
+  const auto row = [&](const char* id) {
+    for (const auto& w : report.waiting) {
+      if (w.item_id == id) return w;
+    }
+    FAIL("not waiting: " << id);
+    return WaitingItem{};
+  };
+  CHECK(row("EK000000011VN").failure_reason == R::absent);
+  CHECK(row("EK000000011VN").failure_action == A::hold_at_post_office);
+  CHECK(row("EK000000011VN").next_step == NextStep::attempt_again);
+  CHECK(row("EK000000025VN").next_step == NextStep::return_to_office);
+  CHECK(row("EK000000039VN").failure_action == A::hold_at_post_office);  // the last attempt's
+  CHECK(row("EK000000039VN").next_step == NextStep::attempt_again);
+  CHECK(row("EK000000042VN").failure_reason == R::moved);
+  CHECK(row("EK000000042VN").next_step == NextStep::return_to_office);
+  CHECK(row("EK000000056VN").next_step == NextStep::attempt_again);
+  CHECK_FALSE(row("EK000000060VN").failure_reason);
+  CHECK_FALSE(row("EK000000060VN").failure_action);
+  CHECK(row("EK000000060VN").next_step == NextStep::attempt_again);
+  CHECK(to_string(NextStep::return_to_office) == "return_to_office");
+
+  // Nothing of this on an item that waits for another reason.
+  const auto plain =
+      build_report({item("EH000000031VN", ItemKind::dossier, ItemState::accepted, {ev(EMA, "BC-HN01", 0)})}, kStart,
+                   now, now, ReportLimits::defaults());
+  REQUIRE(plain.waiting.size() == 1);
+  CHECK_FALSE(plain.waiting[0].next_step);
+}
 
 TEST_CASE("report: a coded reason groups its failed attempts whatever note came with it") {
   using enum EventCode;
