@@ -35,10 +35,22 @@ std::string_view subject(ItemKind kind) {
   return "Hồ sơ";
 }
 
-// Where a returned item goes: a result to its office, anything else to whoever sent it.
-std::string return_destination(const NotificationFacts& facts) {
-  if (facts.kind != ItemKind::result) return "người gửi";
+std::string office_of(const NotificationFacts& facts) {
   return facts.office_name.empty() ? std::string("cơ quan giải quyết") : facts.office_name;
+}
+
+// Where a returned item goes: a result to its office, the citizen's own dossier back to them, a returned
+// document to whoever sent it.
+std::string return_destination(const NotificationFacts& facts) {
+  switch (facts.kind) {
+    case ItemKind::result:
+      return office_of(facts);
+    case ItemKind::dossier:
+      return "cho bạn";
+    case ItemKind::return_item:
+      break;
+  }
+  return "người gửi";
 }
 
 // RTS: where the item goes back to, and why (the last failed attempt's reason).
@@ -61,7 +73,9 @@ std::string return_text(const NotificationFacts& facts, const std::string& when)
 // next, so the citizen knows whether to wait, to fetch it or to ask the office.
 std::string attempt_text(const NotificationFacts& facts, const std::string& when) {
   const auto& e = facts.event;
-  std::string text = "chưa phát được lúc " + when;
+  // A dossier travels to the office, not to the citizen: it is "not yet delivered to the office".
+  const bool to_office = facts.kind == ItemKind::dossier;
+  std::string text = to_office ? "chưa giao được đến " + office_of(facts) + " lúc " + when : "chưa phát được lúc " + when;
   if (e.reason_code && *e.reason_code != FailureReason::other) {
     std::string why(describe_vi(*e.reason_code));
     if (!why.empty() && why[0] >= 'A' && why[0] <= 'Z') why[0] = static_cast<char>(why[0] - 'A' + 'a');
@@ -70,6 +84,7 @@ std::string attempt_text(const NotificationFacts& facts, const std::string& when
   if (!e.action) return text + "; bưu điện sẽ phát lại hoặc liên hệ với bạn";
   switch (*e.action) {
     case FailureAction::redeliver:
+      if (to_office) return text + "; bưu điện sẽ giao lại";
       return text + "; bưu điện sẽ phát lại, bạn có thể hẹn ngày giờ phát qua đường dẫn tra cứu";
     case FailureAction::hold_at_post_office:
       text += "; đang được giữ tại " + e.site_name;
@@ -127,10 +142,12 @@ std::optional<std::string> citizen_text(const NotificationFacts& facts, std::str
       what = "đã được " + e.site_name + " chuyển cho bưu điện lúc " + when;
       break;
     case EventCode::EDG:
-      what = "đang được bưu điện phát đến bạn (từ " + when + ")";
+      what = facts.kind == ItemKind::dossier ? "đang được bưu điện chuyển đến " + office_of(facts) + " (từ " + when + ")"
+                                             : "đang được bưu điện phát đến bạn (từ " + when + ")";
       break;
     case EventCode::EMI:
-      what = "đã được phát thành công lúc " + when;
+      what = facts.kind == ItemKind::dossier ? "đã được giao đến " + office_of(facts) + " lúc " + when
+                                             : "đã được phát thành công lúc " + when;
       break;
     case EventCode::EMH:
       what = attempt_text(facts, when);

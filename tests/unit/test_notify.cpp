@@ -52,10 +52,12 @@ TEST_CASE("notify: a return tells the citizen where it goes back to and why") {
   // "other": the clerk's words say why.
   f.last_failure = NotificationFacts::Failure{dpost::FailureReason::other, std::string("Nhà khóa cửa nhiều ngày")};
   CHECK(citizen_text(f, base)->find("Lý do: Nhà khóa cửa nhiều ngày.") != std::string::npos);
-  // A dossier goes back to its sender, the citizen.
+  // A dossier goes back to its sender, the citizen who reads the SMS; a returned document to whoever sent it.
   auto d = facts(EventCode::RTS, ItemKind::dossier);
-  CHECK(citizen_text(d, base)->find("đang được chuyển hoàn về người gửi từ 09:15 23/11/2026. Tra cứu") !=
+  CHECK(citizen_text(d, base)->find("đang được chuyển hoàn về cho bạn từ 09:15 23/11/2026. Tra cứu") !=
         std::string::npos);
+  auto back = facts(EventCode::RTS, ItemKind::return_item);
+  CHECK(citizen_text(back, base)->find("đang được chuyển hoàn về người gửi từ 09:15") != std::string::npos);
 }
 
 TEST_CASE("notify: citizen texts in Vietnamese, with the tracking link") {
@@ -103,6 +105,30 @@ TEST_CASE("notify: citizen texts in Vietnamese, with the tracking link") {
   text = *citizen_text(attempt, base);
   CHECK(text.find("đang được giữ tại Bưu cục Ba Đình.") != std::string::npos);
   CHECK(text.find("mời bạn đến nhận") == std::string::npos);
+}
+
+TEST_CASE("notify: a citizen's dossier travels to the office, so its texts never say it comes to them") {
+  const std::string base = "https://dossier.example.vn";
+  auto f = facts(EventCode::EDG);
+  f.office_name = "Bộ phận một cửa quận Ba Đình";
+  CHECK(citizen_text(f, base)->find("Hồ sơ EH 000 000 014 VN (Cấp phiếu lý lịch tư pháp) đang được bưu điện chuyển "
+                                    "đến Bộ phận một cửa quận Ba Đình (từ 09:15 23/11/2026).") != std::string::npos);
+  f.event.code = EventCode::EMI;
+  CHECK(citizen_text(f, base)->find("đã được giao đến Bộ phận một cửa quận Ba Đình lúc 09:15 23/11/2026.") !=
+        std::string::npos);
+  f.event.code = EventCode::EMH;
+  f.event.reason_code = FailureReason::office_closed;
+  f.event.action = FailureAction::redeliver;
+  const auto text = *citizen_text(f, base);
+  CHECK(text.find("chưa giao được đến Bộ phận một cửa quận Ba Đình lúc 09:15 23/11/2026 (cơ quan đóng cửa); bưu "
+                  "điện sẽ giao lại.") != std::string::npos);
+  CHECK(text.find("hẹn ngày giờ phát") == std::string::npos);  // the citizen does not book the office's delivery
+  f.event.action = FailureAction::return_to_sender;
+  CHECK(citizen_text(f, base)->find("; sẽ được chuyển hoàn về cho bạn.") != std::string::npos);
+  for (auto code : {EventCode::EDG, EventCode::EMI, EventCode::EMH}) {
+    f.event.code = code;
+    CHECK(citizen_text(f, base)->find("đến bạn") == std::string::npos);
+  }
 
   for (auto code : {EventCode::EDD, EventCode::EDE, EventCode::EMG}) {
     CAPTURE(to_string(code));
