@@ -69,7 +69,10 @@ button{font-size:1.05rem;padding:10px 16px;border:0;border-radius:6px;background
 .tag{display:inline-block;font-size:.8rem;font-weight:600;color:#0b4f9c;background:#e6eef8;border-radius:4px;padding:0 6px}
 li.leg-result{border-left-color:#1b6e3a}li.leg-result:before{background:#1b6e3a}li.leg-result .tag{color:#1b6e3a;background:#e3f2e8}
 ul.legs{padding-left:18px}ul.legs li{border:0;padding:2px 0}ul.legs li:before{display:none}
-fieldset{border:1px solid #bbb;border-radius:6px;width:100%}label.inline{width:auto;margin-right:14px}
+fieldset{border:1px solid #bbb;border-radius:6px;width:100%}legend{float:left;width:100%;padding:0;margin-bottom:8px}
+label.inline{width:auto;display:inline-flex;align-items:center;gap:8px;min-height:44px;box-sizing:border-box;padding:6px 14px;margin:0 6px 6px 0;border:1px solid #bbb;border-radius:6px}
+input[type=radio]{flex:none;width:22px;height:22px;margin:0}form.stack input{flex:1 1 100%}
+button .en,header .en{color:#dfe8f5}strong.next{display:inline-block;margin-top:4px;font-size:1rem;color:#1a1a1a}
 .ok{border-left:6px solid #1b6e3a}.fail{border-left:6px solid #b3261e}
 )";
 
@@ -242,7 +245,7 @@ std::string actions_html(const CitizenActions& a) {
   const auto base = "/t/" + escape_html(a.token);
   if (a.can_redeliver) {
     b += "<section class=\"card\"><h2>Yêu cầu phát lại <span class=\"en\">Ask for a new delivery</span></h2>";
-    b += "<form method=\"post\" action=\"" + base + "/redelivery\">";
+    b += "<form class=\"stack\" method=\"post\" action=\"" + base + "/redelivery\">";
     b += "<label for=\"preferred_date\">Ngày bạn có nhà (không bắt buộc) <span class=\"en\">A day you are at home "
          "(optional)</span></label><input id=\"preferred_date\" name=\"preferred_date\" type=\"date\">";
     b += "<label for=\"note\">Ghi chú cho bưu tá (không bắt buộc) <span class=\"en\">Note for the postman "
@@ -251,7 +254,7 @@ std::string actions_html(const CitizenActions& a) {
   }
   if (a.can_rate) {
     b += "<section class=\"card\"><h2>Đánh giá dịch vụ <span class=\"en\">Rate the service</span></h2>";
-    b += "<form method=\"post\" action=\"" + base +
+    b += "<form class=\"stack\" method=\"post\" action=\"" + base +
          "/rating\"><fieldset><legend>Mức độ hài lòng (1 = rất không hài "
          "lòng, 5 = rất hài lòng) <span class=\"en\">Satisfaction (1 = very poor, 5 = very good)</span></legend>";
     for (int i = 1; i <= 5; ++i) {
@@ -280,7 +283,16 @@ std::string item_page(const std::vector<PublicItemView>& legs, const CitizenDeta
   b += escape_html(describe_vi(v.kind, v.state));
   b += "<br><span class=\"en\">";
   b += escape_html(describe_en(v.kind, v.state));
-  b += "</span></p><p>";
+  b += "</span>";
+  // After a failed attempt the headline says what happens now: held where, coming again, or going back.
+  if (!v.events.empty() && v.events.back().code == EventCode::EMH && v.events.back().action &&
+      (v.state == ItemState::attempt_failed || v.state == ItemState::attempts_exhausted)) {
+    const auto& last = v.events.back();
+    b += "<br><strong class=\"next\">" + escape_html(describe_vi(*last.action));
+    if (*last.action == FailureAction::hold_at_post_office) b += ": " + escape_html(last.site_name);
+    b += "</strong> <span class=\"en\">" + escape_html(describe_en(*last.action)) + "</span>";
+  }
+  b += "</p><p>";
   // Publicly only the procedure's field; the procedure itself with the citizen's secret.
   if (citizen) {
     b += "Thủ tục <span class=\"en\">Procedure</span>: " + escape_html(v.procedure_name);
@@ -437,7 +449,9 @@ CitizenActions actions_for(Storage& storage, const std::vector<PublicItemView>& 
       return std::any_of(asked.begin(), asked.end(),
                          [&](const CitizenRequest& r) { return r.kind == kind && r.after_event == last.event_id; });
     };
-    if (leg.state == ItemState::attempt_failed && last.code == EventCode::EMH && !already("redelivery")) {
+    // A dossier goes to the office: only a leg coming to the citizen can be booked for a new delivery.
+    if (leg.kind != ItemKind::dossier && leg.state == ItemState::attempt_failed && last.code == EventCode::EMH &&
+        !already("redelivery")) {
       a.can_redeliver = true;
     }
     if (leg.kind == ItemKind::result && leg.state == ItemState::delivered && last.code == EventCode::EMI &&
@@ -466,7 +480,7 @@ std::variant<CitizenRequest, RequestError> citizen_request_of(const std::string&
   r.kind = kind;
   const PublicItemView* target = nullptr;
   for (const auto& leg : legs) {
-    const bool fits = kind == "redelivery" ? leg.state == ItemState::attempt_failed
+    const bool fits = kind == "redelivery" ? leg.kind != ItemKind::dossier && leg.state == ItemState::attempt_failed
                                            : leg.kind == ItemKind::result && leg.state == ItemState::delivered;
     if (fits) target = &leg;
   }

@@ -230,6 +230,7 @@ TEST_CASE("citizen page: a new delivery after a failed attempt, with a preferred
   auto page = session.client.get("/t/" + j.token);
   REQUIRE(page.status == 200);
   CHECK(contains(page.body, "Yêu cầu phát lại"));
+  CHECK(contains(page.body, "<strong class=\"next\">Hẹn phát lại</strong>"));  // what happens now, in the headline
   CHECK_FALSE(contains(page.body, "Đánh giá dịch vụ"));
   CHECK_FALSE(contains(page.body, "vắng nhà"));  // the failed attempt's reason is the post's note, not public
 
@@ -264,4 +265,29 @@ TEST_CASE("citizen page: a new delivery after a failed attempt, with a preferred
   auto late = session.client.request("POST", "/t/" + j.token + "/redelivery", "note=" + form("Chiều thứ bảy"));
   CHECK(late.status == 409);
   CHECK(session.item("clerk1", j.result_item).json()["citizen_requests"].size() == 1);
+}
+
+TEST_CASE("citizen page: a dossier the post could not bring to the office is not the citizen's to book again") {
+  ApiSession session(shared_demo_server());
+  Timeline timeline;
+  const auto applicant = unique_applicant();
+  auto created = session.create_dossier("clerk1", dossier_body(applicant, kOffice1, "both"));
+  INFO(describe(created));
+  REQUIRE(created.status == 201);
+  const std::string item = created.json()["items"][0]["item_id"];
+  for (const char* code : {"EMA", "EMG", "EDG"}) record(session, "clerk1", scan_body(item, code, kPostOffice1, timeline.next()));
+  auto failed = scan_body(item, "EMH", kPostOffice1, timeline.next());
+  failed["reason_code"] = "office_closed";
+  failed["action"] = "hold_at_post_office";
+  record(session, "clerk1", failed, "attempt_failed");
+  const std::string token = session.item("clerk1", item).json()["tracking_token"];
+
+  auto page = session.client.get("/t/" + token);
+  REQUIRE(page.status == 200);
+  // The headline says where it is held, and no form offers the citizen a delivery meant for the office.
+  CHECK(contains(page.body, "<strong class=\"next\">Lưu tại bưu cục, chờ người nhận đến lấy: Bưu cục Ba Đình</strong>"));
+  CHECK_FALSE(contains(page.body, "Yêu cầu phát lại"));
+  CHECK(session.client.request("POST", "/t/" + token + "/redelivery", "").status == 409);
+  check_error(session.client.post("/api/v1/track/token/" + token + "/redelivery", json::object()), 409, "not_now");
+  CHECK(session.item("clerk1", item).json()["citizen_requests"].empty());
 }
