@@ -2500,6 +2500,19 @@ class SqliteStorage final : public Storage {
       return refuse(ScanStatus::forbidden, refusal->first, refusal->second);
     }
 
+    // Whether the actor may record this scan on the item (roles and sites, authorize.hpp); audited when not.
+    auto policy_refusal = [&](const ItemRow& item) -> std::optional<ScanOutcome> {
+      if (!options_.policy) return std::nullopt;
+      auto why = options_.policy(
+          actor, scan, ScanTarget{item.kind, item.state, item.origin_site, item.destination_site, item.office, item.route});
+      if (!why) return std::nullopt;
+      auto entry = audit_of(actor, "denied", item.item_id, "denied",
+                            "record_event " + std::string(to_string(scan.code)) + " at " + scan.site + ": " + *why);
+      entry.target_site = item.office;
+      refusal_audit(entry);
+      return refuse(ScanStatus::forbidden, "forbidden", *why);
+    };
+
     // Devices retry freely: the same event_id gets the stored answer and records nothing.
     if (auto existing = load_event_by_event_id(c, scan.event_id)) {
       if (existing->item_id != scan.item_id.str() || existing->code != scan.code || existing->site != scan.site ||
@@ -2510,6 +2523,11 @@ class SqliteStorage final : public Storage {
                           "): a new scan needs a new event_id.");
       }
       auto item = load_item_row(c, existing->item_id);
+      // The stored answer holds the event (a recipient's name, a masked ID): only its recorder's retry gets it
+      // as of right; anyone else must be allowed to record that scan now, or a public event id would read it.
+      if (item && existing->recorded_by != actor.username) {
+        if (auto refused = policy_refusal(*item)) return *refused;
+      }
       out.status = ScanStatus::duplicate;
       if (item) out.item = ItemSummary{item->item_id, item->kind, item->state};
       out.event = std::move(existing);
@@ -2524,17 +2542,7 @@ class SqliteStorage final : public Storage {
 
     const auto site_id = site_row(c, scan.site);
     if (!site_id) return refuse(ScanStatus::invalid, "unknown_site", "There is no site with code " + scan.site + ".");
-    if (options_.policy) {
-      if (auto why = options_.policy(actor, scan,
-                                     ScanTarget{item->kind, item->state, item->origin_site, item->destination_site,
-                                                item->office, item->route})) {
-        auto entry = audit_of(actor, "denied", item->item_id, "denied",
-                              "record_event " + std::string(to_string(scan.code)) + " at " + scan.site + ": " + *why);
-        entry.target_site = item->office;
-        refusal_audit(entry);
-        return refuse(ScanStatus::forbidden, "forbidden", *why);
-      }
-    }
+    if (auto refused = policy_refusal(*item)) return *refused;
     if (requires_recipient(item->kind, scan.code) && !scan.recipient) {
       return refuse(ScanStatus::invalid, "recipient_required",
                     "A delivery (EMI) of a " + std::string(to_string(item->kind)) +

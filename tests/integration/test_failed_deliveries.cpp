@@ -400,3 +400,27 @@ TEST_CASE("a result is handed over only after an ID check, and to someone else o
   CHECK(recipient["authorization"]["date"] == "2026-11-02");
   CHECK_FALSE(contains(view.body, "001090005678"));
 }
+
+TEST_CASE("a resent delivery scan shows its recipient only to whoever may record that scan") {
+  auto& server = shared_demo_server();
+  ApiSession session(server);
+  PastWeek week;
+  const auto item = result_out_for_delivery(session, week);
+  auto delivered = scan_body(item, "EMI", kPostOffice1, week.at(kFriday, 11));
+  delivered["recipient"] = {{"name", "Đặng Thị Riêng"}, {"id_checked", true}, {"id_document", id_document()}};
+  record(session, "clerk1", delivered, "delivered");
+  // The event id, site and time are on the public tracking page: resending them must not read the recipient.
+  for (const char* who : {"staff2", "supervisor1", "admin", "clerk2"}) {
+    CAPTURE(who);
+    auto again = session.scan(who, delivered);
+    CHECK(again.status == 403);
+    CHECK_FALSE(contains(again.body, "Đặng Thị Riêng"));
+    CHECK_FALSE(contains(again.body, "5678"));
+  }
+  // The recorder's own retry (an offline queue resending) still gets the stored answer.
+  auto retry = session.scan("clerk1", delivered);
+  INFO(describe(retry));
+  CHECK(retry.status == 200);
+  CHECK(retry.json()["status"] == "duplicate");
+  CHECK(retry.json()["event"]["recipient"]["name"] == "Đặng Thị Riêng");
+}
