@@ -94,8 +94,13 @@ UnixMillis field_time(const json& body, const char* name) {
   if (text.empty()) return now_millis();
   auto t = parse_rfc3339(text);
   if (!t) throw unprocessable("bad_time", std::string(name) + " must be an RFC 3339 time with an offset.");
-  if (*t > now_millis() + 10 * 60 * 1000) {
-    throw unprocessable("occurred_at_in_future", std::string(name) + " is more than 10 minutes ahead of the server.");
+  switch (check_recorded_time(*t, now_millis())) {
+    case TimeCheck::in_future:
+      throw unprocessable("occurred_at_in_future", std::string(name) + " is more than 10 minutes ahead of the server.");
+    case TimeCheck::too_old:
+      throw unprocessable("occurred_at_too_old", std::string(name) + " is before 2020-01-01: check the device's clock.");
+    case TimeCheck::ok:
+      break;
   }
   return *t;
 }

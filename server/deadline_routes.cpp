@@ -15,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr UnixMillis kFutureTolerance = 10 * 60 * 1000;
 
 json pause_json(const DossierPause& p) {
   return {{"paused_at", format_rfc3339(p.paused_at)},
@@ -45,7 +44,14 @@ UnixMillis requested_time(const json& body) {
   if (!it->is_string()) throw bad_request("The field \"at\" must be an RFC 3339 time.", "wrong_type");
   const auto t = parse_rfc3339(it->get<std::string>());
   if (!t) throw unprocessable("bad_time", "at must be an RFC 3339 time with an offset, e.g. 2026-12-07T09:00:00+07:00.");
-  if (*t > now_millis() + kFutureTolerance) throw unprocessable("time_in_future", "at must not be in the future.");
+  switch (check_recorded_time(*t, now_millis())) {
+    case TimeCheck::in_future:
+      throw unprocessable("time_in_future", "at must not be in the future.");
+    case TimeCheck::too_old:
+      throw unprocessable("time_too_old", "at must not be before 2020-01-01.");
+    case TimeCheck::ok:
+      break;
+  }
   return *t;
 }
 

@@ -38,7 +38,6 @@ namespace {
 
 using namespace sqlite;
 
-constexpr UnixMillis kFutureTolerance = 10 * 60 * 1000;  // device clocks drift; a scan 10 min ahead is refused
 constexpr std::size_t kTrackingTokenBytes = 16;          // 128 random bits in the QR URL
 constexpr std::size_t kSessionTokenBytes = 32;
 constexpr std::size_t kLookupCodeDigits = 6;
@@ -2555,9 +2554,15 @@ class SqliteStorage final : public Storage {
                     "the ID document checked (recipient.id_checked true, recipient.id_document {\"type\", "
                     "\"number\"}).");
     }
-    if (scan.occurred_at > now + kFutureTolerance) {
-      return refuse(ScanStatus::invalid, "occurred_at_in_future",
-                    "occurred_at is more than 10 minutes ahead of the server clock: check the device's clock.");
+    switch (check_recorded_time(scan.occurred_at, now)) {
+      case TimeCheck::in_future:
+        return refuse(ScanStatus::invalid, "occurred_at_in_future",
+                      "occurred_at is more than 10 minutes ahead of the server clock: check the device's clock.");
+      case TimeCheck::too_old:
+        return refuse(ScanStatus::invalid, "occurred_at_too_old",
+                      "occurred_at is before 2020-01-01: check the device's clock.");
+      case TimeCheck::ok:
+        break;
     }
 
     ItemState state_after = item->state;

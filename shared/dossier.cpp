@@ -324,6 +324,10 @@ std::variant<NewDossierRequest, FieldError> parse_new_dossier(const nlohmann::js
   if (auto error = read_string(body, "", "due_date", false, text)) return *error;
   if (text && !text->empty()) {
     if (!is_valid_date(*text)) return invalid("due_date", "bad_date", "due_date must be a real date as YYYY-MM-DD.");
+    // A receipt's hẹn trả is a day of this century: 1970-01-01 or 9999-12-31 is a typing or a default value.
+    if (*text < "2000-01-01" || *text > "2099-12-31") {
+      return invalid("due_date", "bad_date", "due_date must be between 2000-01-01 and 2099-12-31.");
+    }
     request.due_date = std::move(*text);
   }
   if (auto it = body.find("processing_days"); it != body.end() && !it->is_null()) {

@@ -309,6 +309,11 @@ TEST_CASE("422 for invalid values") {
     check_error(session.scan("clerk1", scan_body(item_id, "EMA", kPostOffice1, timeline.next(), "not-a-uuid")), 422);
     check_error(session.scan("clerk1", scan_body(item_id, "EMA", kPostOffice1, "yesterday at noon")), 422);
     check_error(session.scan("clerk1", scan_body(item_id, "EMA", kPostOffice1, "2026-13-45T99:00:00Z")), 422);
+    // A device whose clock was never set sends 1970: refused, nothing stored, and the real scan still fits.
+    check_error(session.scan("clerk1", scan_body(item_id, "EMA", kPostOffice1, "1970-01-01T00:00:00Z")), 422,
+                "occurred_at_too_old");
+    check_error(session.scan("clerk1", scan_body(item_id, "EMA", kPostOffice1, "2019-12-31T23:59:59Z")), 422,
+                "occurred_at_too_old");
     check_error(session.scan("clerk1", scan_body("EE12345", "EMA", kPostOffice1, timeline.next())), 422);
     auto no_event_id = scan_body(item_id, "EMA", kPostOffice1, timeline.next());
     no_event_id.erase("event_id");

@@ -167,6 +167,7 @@ TEST_CASE("deadlines: a supplement request stops the clock until the citizen bri
   check_error(clock_action(session, id, "resume", json::object()), 409, "not_paused");
   check_error(clock_action(session, id, "pause", {{"at", "yesterday"}}), 422, "bad_time");
   check_error(clock_action(session, id, "pause", {{"at", "2099-01-01T00:00:00Z"}}), 422, "time_in_future");
+  check_error(clock_action(session, id, "pause", {{"at", "1970-01-01T00:00:00Z"}}), 422, "time_too_old");
 
   // Paused Tuesday 1/12 10:00 (Tuesday was used): no due date while the citizen has it.
   auto paused = clock_action(session, id, "pause",

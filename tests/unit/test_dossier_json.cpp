@@ -183,6 +183,8 @@ TEST_CASE("dossier json: invalid values (422)") {
       {"/due_date", "2026-02-29", "due_date", "bad_date"},
       {"/due_date", "2026-12-01T00:00:00Z", "due_date", "bad_date"},
       {"/due_date", "01/12/2026", "due_date", "bad_date"},
+      {"/due_date", "1970-01-01", "due_date", "bad_date"},
+      {"/due_date", "9999-12-31", "due_date", "bad_date"},
   };
   for (const auto& c : cases) {
     json body = valid_dossier();
