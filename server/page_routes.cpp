@@ -510,7 +510,11 @@ std::variant<CitizenRequest, RequestError> citizen_request_of(const std::string&
     const auto today = format_date_vn(now_millis());
     const auto latest = format_date_vn(now_millis() + 30LL * 24 * 60 * 60 * 1000);
     const bool well_formed = preferred_date.size() == 10 && parse_rfc3339(preferred_date + "T00:00:00+07:00");
-    if (!well_formed || preferred_date < today || preferred_date > latest) {
+    if (!well_formed) {
+      return RequestError{422, "bad_date", "Ngày mong muốn không hợp lệ: hãy chọn một ngày (YYYY-MM-DD).",
+                          "The preferred day must be a date as YYYY-MM-DD."};
+    }
+    if (preferred_date < today || preferred_date > latest) {
       return RequestError{422, "bad_date", "Ngày mong muốn phải trong 30 ngày tới.",
                           "The preferred day must be within the next 30 days."};
     }
@@ -750,12 +754,16 @@ void add_page_routes(Router& router, RouteContext& ctx) {
                  if (!v) throw not_found("There is no item for this link.", "unknown_item");
                  const auto body = parse_json_body(req);
                  if (!body.is_object()) throw bad_request("The JSON body must be an object.", "malformed_request");
+                 // "rating" is a whole number, the other fields text: anything else is refused, not dropped.
                  auto text = [&body](const char* name) -> std::string {
                    auto it = body.find(name);
                    if (it == body.end() || it->is_null()) return "";
-                   if (it->is_number_integer()) return std::to_string(it->get<long long>());
-                   if (!it->is_string()) {
-                     throw bad_request(std::string("The field \"") + name + "\" must be a string.", "wrong_type");
+                   const bool number = std::string_view(name) == "rating";
+                   if (number && it->is_number_integer()) return std::to_string(it->get<long long>());
+                   if (number || !it->is_string()) {
+                     throw bad_request(std::string("The field \"") + name + "\" must be " +
+                                           (number ? "a whole number from 1 to 5." : "a string."),
+                                       "wrong_type");
                    }
                    return it->get<std::string>();
                  };

@@ -237,6 +237,16 @@ TEST_CASE("citizen page: a new delivery after a failed attempt, with a preferred
   const auto today = dpost::format_date_vn(dpost::now_millis());
   CHECK(session.client.request("POST", "/t/" + j.token + "/redelivery", "preferred_date=2020-01-01").status == 422);
   CHECK(session.client.request("POST", "/t/" + j.token + "/redelivery", "preferred_date=tomorrow").status == 422);
+  // Wrong types are refused, not dropped; a day that is not a date is called that.
+  const auto api_base = "/api/v1/track/token/" + j.token;
+  check_error(session.client.post(api_base + "/redelivery", json{{"note", 123}}), 400, "wrong_type");
+  check_error(session.client.post(api_base + "/rating", json{{"rating", "5"}}), 400, "wrong_type");
+  auto fraction = session.client.post(api_base + "/rating", json{{"rating", 3.5}});
+  check_error(fraction, 400, "wrong_type");
+  CHECK(contains(fraction.json()["error"]["message"].get<std::string>(), "whole number from 1 to 5"));
+  auto not_a_day = session.client.post(api_base + "/redelivery", json{{"preferred_date", "2026-02-30"}});
+  check_error(not_a_day, 422, "bad_date");
+  CHECK(contains(not_a_day.json()["error"]["message"].get<std::string>(), "YYYY-MM-DD"));
   auto api = session.client.post("/api/v1/track/token/" + j.token + "/redelivery",
                                  json{{"preferred_date", today}, {"note", "Gọi trước 30 phút"}});
   INFO(describe(api));
