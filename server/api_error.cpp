@@ -73,7 +73,13 @@ HttpResponse response_for_current_exception() {
     return error_response(error);
   } catch (const nlohmann::json::exception& error) {
     // Parse errors and wrong member types both come from the client's body: a 400, never a 500.
-    return error_response(400, "malformed_json", std::string("The request body is not valid JSON: ") + error.what());
+    // Without the library's "[json.exception.type_error.302] " prefix: the client needs the reason, not our parser.
+    std::string_view what = error.what();
+    if (const auto end = what.find("] "); what.starts_with("[json.exception.") && end != std::string_view::npos) {
+      what.remove_prefix(end + 2);
+    }
+    return error_response(400, "malformed_json",
+                          std::string("The request body is not valid JSON: ") + std::string(what));
   } catch (const SQLite::Exception& error) {
     const int primary = error.getErrorCode() & 0xff;
     switch (primary) {
@@ -83,12 +89,14 @@ HttpResponse response_for_current_exception() {
       case SQLITE_FULL:
       case SQLITE_READONLY:
       case SQLITE_CANTOPEN:
-        log_event(LogLevel::error, "storage_unavailable", {{"error", error.what()}, {"sqlite_code", error.getExtendedErrorCode()}});
+        log_event(LogLevel::error, "storage_unavailable",
+                  {{"error", error.what()}, {"sqlite_code", error.getExtendedErrorCode()}});
         return error_response(503, "storage_unavailable", "Storage is temporarily unavailable; retry later.");
       case SQLITE_CONSTRAINT:
         return error_response(409, "conflict", "The request conflicts with stored data.");
       default:
-        log_event(LogLevel::error, "storage_error", {{"error", error.what()}, {"sqlite_code", error.getExtendedErrorCode()}});
+        log_event(LogLevel::error, "storage_error",
+                  {{"error", error.what()}, {"sqlite_code", error.getExtendedErrorCode()}});
         return error_response(500, "internal_error", "Internal server error.");
     }
   } catch (const std::bad_alloc&) {

@@ -75,7 +75,16 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 }
 
 bool is_acceptable_password(std::string_view password) {
-  return password.size() >= 10 && password.size() <= 128;
+  if (password.size() > 4 * 128) return false;
+  // Characters, not bytes: "😀" is one character in four bytes. Continuation bytes are 10xxxxxx.
+  std::size_t characters = 0;
+  bool only_spaces = true;
+  for (const char c : password) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte & 0xC0) != 0x80) ++characters;
+    if (c != ' ' && c != '\t') only_spaces = false;
+  }
+  return characters >= 10 && characters <= 128 && !only_spaces;
 }
 
 }  // namespace dpost::server

@@ -120,6 +120,8 @@ std::string_view to_string(Action action) {
       return "create_dossier";
     case Action::create_result:
       return "create_result";
+    case Action::pause_clock:
+      return "pause_clock";
     case Action::reroute_item:
       return "reroute_item";
     case Action::manage_bag:
@@ -206,6 +208,13 @@ AccessDecision authorize(const Actor& a, const AccessRequest& r) {
         return deny("This dossier belongs to office " + r.site + ", not to yours (" + a.site + ").");
       }
       return deny("Your role (" + role_name(a) + ") may not create result items.");
+    case Action::pause_clock:
+      if (a.role == Role::office_staff && r.site == a.site) return allow();
+      if (a.role == Role::office_staff) {
+        return deny("This dossier belongs to office " + r.site + ", not to yours (" + a.site + ").");
+      }
+      return deny("Only the dossier's own office stops or restarts its deadline clock; your role (" + role_name(a) +
+                  ") may not.");
     case Action::reroute_item:
       if (!r.item) return deny("No item.");
       if (a.role == Role::clerk && clerk_on_route(a, *r.item)) return allow();
@@ -225,15 +234,20 @@ AccessDecision authorize(const Actor& a, const AccessRequest& r) {
     case Action::read_audit:
       if (a.role == Role::admin) return allow();
       if (a.role == Role::supervisor && (r.site.empty() || in_scope(a, r.site))) return allow();
+      if (a.role == Role::supervisor) return deny("Site " + r.site + " is not among the sites you supervise.");
       return deny("Only administrators and supervisors read the security audit log.");
     case Action::verify_ledger:
       if (a.role == Role::admin || a.role == Role::supervisor) return allow();
       return deny("Only administrators and supervisors run the ledger check.");
     case Action::manage_sites:
     case Action::manage_users:
-    case Action::manage_devices:
+    case Action::manage_devices: {
       if (a.role == Role::admin) return allow();
-      return deny("Your role (" + role_name(a) + ") may not " + std::string(to_string(r.action)) + ".");
+      const char* what = r.action == Action::manage_sites   ? "manage sites"
+                         : r.action == Action::manage_users ? "manage user accounts"
+                                                            : "enrol or revoke someone else's devices";
+      return deny("Only administrators " + std::string(what) + "; your role (" + role_name(a) + ") may not.");
+    }
   }
   return deny("Not allowed.");
 }

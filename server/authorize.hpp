@@ -16,6 +16,7 @@ enum class Action {
   record_event,    // a scan: `code` at `site` on `item`
   create_dossier,  // register a dossier for the office `site`
   create_result,   // create the result item of a dossier of office `site`
+  pause_clock,     // stop or restart the deadline clock of a dossier of office `site`
   reroute_item,    // add the post office `site` to an item's route
   manage_bag,      // create a bag at `site`, add or remove items, dispatch it
   receive_bag,     // open and reconcile a bag addressed to `site`

@@ -98,7 +98,8 @@ UnixMillis field_time(const json& body, const char* name) {
     case TimeCheck::in_future:
       throw unprocessable("occurred_at_in_future", std::string(name) + " is more than 10 minutes ahead of the server.");
     case TimeCheck::too_old:
-      throw unprocessable("occurred_at_too_old", std::string(name) + " is before 2020-01-01: check the device's clock.");
+      throw unprocessable("occurred_at_too_old",
+                          std::string(name) + " is before 2020-01-01: check the device's clock.");
     case TimeCheck::ok:
       break;
   }

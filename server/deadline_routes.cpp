@@ -15,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-
 json pause_json(const DossierPause& p) {
   return {{"paused_at", format_rfc3339(p.paused_at)},
           {"reason", p.reason},
@@ -43,7 +42,8 @@ UnixMillis requested_time(const json& body) {
   if (it == body.end() || it->is_null()) return now_millis();
   if (!it->is_string()) throw bad_request("The field \"at\" must be an RFC 3339 time.", "wrong_type");
   const auto t = parse_rfc3339(it->get<std::string>());
-  if (!t) throw unprocessable("bad_time", "at must be an RFC 3339 time with an offset, e.g. 2026-12-07T09:00:00+07:00.");
+  if (!t)
+    throw unprocessable("bad_time", "at must be an RFC 3339 time with an offset, e.g. 2026-12-07T09:00:00+07:00.");
   switch (check_recorded_time(*t, now_millis())) {
     case TimeCheck::in_future:
       throw unprocessable("time_in_future", "at must not be in the future.");
@@ -67,7 +67,7 @@ DossierInfo office_dossier(RouteContext& ctx, const HttpRequest& req, const Acto
   const auto id = parse_path_id(req.param("id"), "dossier");
   auto d = ctx.storage.find_dossier(id);
   if (!d) throw not_found("There is no dossier " + std::to_string(id) + ".");
-  ctx.require(a, AccessRequest{Action::create_result, nullptr, d->office}, "dossier " + std::to_string(id));
+  ctx.require(a, AccessRequest{Action::pause_clock, nullptr, d->office}, "dossier " + std::to_string(id));
   return std::move(*d);
 }
 

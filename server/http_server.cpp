@@ -269,6 +269,13 @@ class Session : public std::enable_shared_from_this<Session> {
     Reply reply = make_reply();
     // A draining server is not ready, whatever the dispatcher would say: answered here because only the
     // server knows (the dispatcher is built before the server and holds no reference to it).
+    // A decoded path with a control character (%00, %0A, ...) names nothing we serve, and would cut or split the
+    // messages and log lines that quote it.
+    if (std::any_of(request.path.begin(), request.path.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+      reply(error_response(400, "bad_path", "The path holds a control character."));
+      return;
+    }
     if (shared_->stopping && request.path == "/readyz" && request.method == "GET") {
       auto response = error_response(503, "draining", "The server is shutting down: send requests elsewhere.");
       response.close = true;
@@ -574,7 +581,8 @@ struct HttpServer::Impl {
     deadline.expires_after(kHardStopDeadline);
     deadline.async_wait([this](beast::error_code ec) {
       if (ec) return;  // cancelled: the drain finished in time
-      log_event(LogLevel::warn, "shutdown_deadline_passed", {{"deadline_s", static_cast<std::int64_t>(kHardStopDeadline.count())}});
+      log_event(LogLevel::warn, "shutdown_deadline_passed",
+                {{"deadline_s", static_cast<std::int64_t>(kHardStopDeadline.count())}});
       ioc.stop();
     });
     bool drained;

@@ -15,7 +15,9 @@
 namespace dpost::server {
 namespace {
 
-std::uint64_t parse_size(const HttpRequest& req, const char* name, bool required) {
+// A whole number query parameter; `code` and `what` name it in the refusal (a ledger tree size by default).
+std::uint64_t parse_size(const HttpRequest& req, const char* name, bool required, const char* code = "bad_tree_size",
+                         const char* what = "a tree size (a whole number)") {
   const auto text = req.query_param(name);
   if (text.empty()) {
     if (required) throw unprocessable("missing_field", std::string("The parameter \"") + name + "\" is required.");
@@ -24,7 +26,7 @@ std::uint64_t parse_size(const HttpRequest& req, const char* name, bool required
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    throw unprocessable("bad_tree_size", std::string(name) + " must be a tree size (a whole number).");
+    throw unprocessable(code, std::string(name) + " must be " + what + ".");
   }
   return value;
 }
@@ -150,7 +152,8 @@ void add_ledger_routes(Router& router, RouteContext& context) {
       }
       q.before_id = id;
     }
-    if (const auto limit = parse_size(req, "limit", false); limit > 0) q.limit = std::min<std::uint64_t>(limit, 1000);
+    if (const auto limit = parse_size(req, "limit", false, "bad_limit", "a whole number from 1 to 1000"); limit > 0)
+      q.limit = std::min<std::uint64_t>(limit, 1000);
     json out = json::array();
     for (const auto& e : ctx->storage.list_audit(q)) out.push_back(audit_json(e));
     reply(json_response(200, {{"entries", std::move(out)}}));

@@ -75,7 +75,8 @@ std::string attempt_text(const NotificationFacts& facts, const std::string& when
   const auto& e = facts.event;
   // A dossier travels to the office, not to the citizen: it is "not yet delivered to the office".
   const bool to_office = facts.kind == ItemKind::dossier;
-  std::string text = to_office ? "chưa giao được đến " + office_of(facts) + " lúc " + when : "chưa phát được lúc " + when;
+  std::string text =
+      to_office ? "chưa giao được đến " + office_of(facts) + " lúc " + when : "chưa phát được lúc " + when;
   if (e.reason_code && *e.reason_code != FailureReason::other) {
     std::string why(describe_vi(*e.reason_code));
     if (!why.empty() && why[0] >= 'A' && why[0] <= 'Z') why[0] = static_cast<char>(why[0] - 'A' + 'a');
@@ -142,8 +143,9 @@ std::optional<std::string> citizen_text(const NotificationFacts& facts, std::str
       what = "đã được " + e.site_name + " chuyển cho bưu điện lúc " + when;
       break;
     case EventCode::EDG:
-      what = facts.kind == ItemKind::dossier ? "đang được bưu điện chuyển đến " + office_of(facts) + " (từ " + when + ")"
-                                             : "đang được bưu điện phát đến bạn (từ " + when + ")";
+      what = facts.kind == ItemKind::dossier
+                 ? "đang được bưu điện chuyển đến " + office_of(facts) + " (từ " + when + ")"
+                 : "đang được bưu điện phát đến bạn (từ " + when + ")";
       break;
     case EventCode::EMI:
       what = facts.kind == ItemKind::dossier ? "đã được giao đến " + office_of(facts) + " lúc " + when

@@ -30,6 +30,8 @@ nlohmann::json parse_json_body(const HttpRequest& request) {
     return nlohmann::json::parse(request.body, limit_depth);
   } catch (const nlohmann::json::parse_error& e) {
     throw bad_request("The body is not valid JSON (at byte " + std::to_string(e.byte) + ").", "malformed_json");
+  } catch (const nlohmann::json::out_of_range&) {
+    throw bad_request("The JSON body holds a number too large to read.", "malformed_json");
   }
 }
 

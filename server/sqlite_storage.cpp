@@ -38,7 +38,7 @@ namespace {
 
 using namespace sqlite;
 
-constexpr std::size_t kTrackingTokenBytes = 16;          // 128 random bits in the QR URL
+constexpr std::size_t kTrackingTokenBytes = 16;  // 128 random bits in the QR URL
 constexpr std::size_t kSessionTokenBytes = 32;
 constexpr std::size_t kLookupCodeDigits = 6;
 // What public tracking says of a procedure whose field (lĩnh vực) was not given.
@@ -1017,9 +1017,9 @@ class SqliteStorage final : public Storage {
           }
           const bool redelivery = request.kind == "redelivery";
           const bool allowed =
-              redelivery ? item->kind != ItemKind::dossier && item->state == ItemState::attempt_failed &&
-                               last_code == "EMH"
-                         : item->kind == ItemKind::result && item->state == ItemState::delivered && last_code == "EMI";
+              redelivery
+                  ? item->kind != ItemKind::dossier && item->state == ItemState::attempt_failed && last_code == "EMH"
+                  : item->kind == ItemKind::result && item->state == ItemState::delivered && last_code == "EMI";
           if (!allowed) {
             throw conflict("not_now", redelivery ? "A new delivery can be asked for after a failed attempt."
                                                  : "A rating can be given once the result was delivered to you.");
@@ -2503,7 +2503,8 @@ class SqliteStorage final : public Storage {
     auto policy_refusal = [&](const ItemRow& item) -> std::optional<ScanOutcome> {
       if (!options_.policy) return std::nullopt;
       auto why = options_.policy(
-          actor, scan, ScanTarget{item.kind, item.state, item.origin_site, item.destination_site, item.office, item.route});
+          actor, scan,
+          ScanTarget{item.kind, item.state, item.origin_site, item.destination_site, item.office, item.route});
       if (!why) return std::nullopt;
       auto entry = audit_of(actor, "denied", item.item_id, "denied",
                             "record_event " + std::string(to_string(scan.code)) + " at " + scan.site + ": " + *why);

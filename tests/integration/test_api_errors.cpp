@@ -428,3 +428,36 @@ TEST_CASE("deeply nested JSON is refused without harm") {
   CHECK(session.client.get("/healthz").status == 200);
   CHECK(server.stop() == 0);
 }
+
+TEST_CASE("refusals give the real reason in plain words") {
+  ApiSession session(shared_demo_server());
+  auto message = [](const HttpResult& r) { return r.json()["error"]["message"].get<std::string>(); };
+
+  // A control character in the path names nothing: 400, not "There is no dossier 2" cut at the NUL.
+  check_error(session.client.get("/api/v1/dossiers/2%00", session.token("staff1")), 400, "bad_path");
+  check_error(session.client.get("/t/abc%0Adef"), 400, "bad_path");
+
+  // A number too large for the parser: our words, not the JSON library's.
+  auto huge = session.client.post("/api/v1/login", std::string(R"({"username":"x","password":"y","n":1e99999})"));
+  check_error(huge, 400, "malformed_json");
+  CHECK_FALSE(contains(huge.body, "json.exception"));
+  auto wrong_type = session.client.post("/api/v1/login", std::string(R"({"username":1,"password":"y"})"));
+  CHECK(wrong_type.status == 400);
+  CHECK_FALSE(contains(wrong_type.body, "json.exception"));
+
+  // A pause is not "creating a result item"; a limit is not a ledger tree size; admin actions in words.
+  auto created = session.create_dossier("staff1", dossier_body(unique_applicant(), kOffice1, "receive"));
+  REQUIRE(created.status == 201);
+  const auto pause = "/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/pause";
+  auto by_clerk = session.client.post(pause, json{{"reason", "x"}}, session.token("clerk1"));
+  check_error(by_clerk, 403, "forbidden");
+  CHECK(contains(message(by_clerk), "deadline clock"));
+  CHECK_FALSE(contains(message(by_clerk), "result"));
+  check_error(session.client.get("/api/v1/audit?limit=-1", session.token("admin")), 422, "bad_limit");
+  auto out_of_scope = session.client.get("/api/v1/audit?site=BC-HN02", session.token("supervisor1"));
+  check_error(out_of_scope, 403, "forbidden");
+  CHECK(contains(message(out_of_scope), "not among the sites you supervise"));
+  auto users = session.client.post("/api/v1/users", json{{"username", "x"}}, session.token("clerk1"));
+  check_error(users, 403, "forbidden");
+  CHECK(contains(message(users), "Only administrators manage user accounts"));
+}

@@ -285,7 +285,8 @@ TEST_CASE("citizen page: a dossier the post could not bring to the office is not
   INFO(describe(created));
   REQUIRE(created.status == 201);
   const std::string item = created.json()["items"][0]["item_id"];
-  for (const char* code : {"EMA", "EMG", "EDG"}) record(session, "clerk1", scan_body(item, code, kPostOffice1, timeline.next()));
+  for (const char* code : {"EMA", "EMG", "EDG"})
+    record(session, "clerk1", scan_body(item, code, kPostOffice1, timeline.next()));
   auto failed = scan_body(item, "EMH", kPostOffice1, timeline.next());
   failed["reason_code"] = "office_closed";
   failed["action"] = "hold_at_post_office";
@@ -295,7 +296,8 @@ TEST_CASE("citizen page: a dossier the post could not bring to the office is not
   auto page = session.client.get("/t/" + token);
   REQUIRE(page.status == 200);
   // The headline says where it is held, and no form offers the citizen a delivery meant for the office.
-  CHECK(contains(page.body, "<strong class=\"next\">Lưu tại bưu cục, chờ người nhận đến lấy: Bưu cục Ba Đình</strong>"));
+  CHECK(
+      contains(page.body, "<strong class=\"next\">Lưu tại bưu cục, chờ người nhận đến lấy: Bưu cục Ba Đình</strong>"));
   CHECK_FALSE(contains(page.body, "Yêu cầu phát lại"));
   CHECK(session.client.request("POST", "/t/" + token + "/redelivery", "").status == 409);
   check_error(session.client.post("/api/v1/track/token/" + token + "/redelivery", json::object()), 409, "not_now");

@@ -115,8 +115,8 @@ TEST_CASE("bags: one scan hands a bag of dossiers to the office, and the office'
     }
 
     // The office scans the bag open, then each item; a clock that was never set is refused first.
-    check_error(s.client.post(base + "/receive", json{{"occurred_at", "1970-01-01T00:00:00Z"}}, s.token("staff1")),
-                422, "occurred_at_too_old");
+    check_error(s.client.post(base + "/receive", json{{"occurred_at", "1970-01-01T00:00:00Z"}}, s.token("staff1")), 422,
+                "occurred_at_too_old");
     auto opened = post_ok(s, "staff1", base + "/receive", json{{"occurred_at", t.next()}});
     CHECK(opened["state"] == "receiving");
     CHECK(opened["received_by"] == "staff1");
