@@ -66,6 +66,11 @@ void add_device_routes(Router& router, RouteContext& ctx) {
     if (!key_it->is_string()) throw bad_request("The field \"public_key\" must be a string.", "wrong_type");
     const auto public_key = signing::base64_decode_fixed<32>(key_it->get<std::string>());
     if (!public_key) throw unprocessable("bad_public_key", "public_key must be 32 bytes in base64.");
+    if (!signing::is_valid_public_key(*public_key)) {
+      throw unprocessable("bad_public_key",
+                          "public_key is not a valid Ed25519 public key (not a point of the curve's "
+                          "main subgroup, or of small order).");
+    }
     if (!for_user.empty()) {
       auto login = ctx.storage.find_login(for_user);
       if (!login) throw unprocessable("unknown_user", "There is no user " + for_user + ".");

@@ -471,6 +471,15 @@ class SqliteStorage final : public Storage {
             }
             serving = po->first;
           }
+          // Codes are typed by hand at counters: "bc-hn01" beside "BC-HN01" would be two sites to the system and
+          // one to every clerk.
+          {
+            Query same(c, "SELECT code FROM sites WHERE upper(code) = upper(?)");
+            same->bind(1, site.code);
+            if (same->executeStep()) {
+              throw conflict("site_exists", "A site with code " + same->getColumn(0).getString() + " already exists.");
+            }
+          }
           Query q(c,
                   "INSERT INTO sites (code, kind, name, agency_id, address, created_at, serving_post_office_id, "
                   "province_code, area) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -511,6 +520,14 @@ class SqliteStorage final : public Storage {
           if (!user.site.empty()) {
             site_id = site_row(c, user.site);
             if (!site_id) throw unprocessable("unknown_site", "There is no site with code " + user.site + ".");
+          }
+          // "CLERK1" beside "clerk1" would read as one person in the audit log: names differ in more than case.
+          {
+            Query same(c, "SELECT username FROM users WHERE lower(username) = lower(?)");
+            same->bind(1, user.username);
+            if (same->executeStep()) {
+              throw conflict("user_exists", "A user named " + same->getColumn(0).getString() + " already exists.");
+            }
           }
           Query q(c,
                   "INSERT INTO users (username, password_hash, role, site_id, full_name, active, created_at) "

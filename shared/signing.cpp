@@ -56,6 +56,11 @@ Signature sign(std::string_view message, const SecretKey& secret_key) {
   return signature;
 }
 
+bool is_valid_public_key(const PublicKey& key) {
+  ensure_sodium();
+  return crypto_core_ed25519_is_valid_point(key.data()) == 1;
+}
+
 bool verify(std::string_view message, std::span<const unsigned char> signature, std::span<const unsigned char> key) {
   ensure_sodium();
   if (signature.size() != crypto_sign_BYTES || key.size() != crypto_sign_PUBLICKEYBYTES) return false;

@@ -31,6 +31,9 @@ Seed seed_of(const KeyPair& pair);
 
 Signature sign(std::string_view message, const SecretKey& secret_key);
 bool verify(std::string_view message, std::span<const unsigned char> signature, std::span<const unsigned char> key);
+// Whether `key` can be a device's Ed25519 public key: a point on the curve, in the main subgroup, not of small
+// order (an all-zero or low-order key would let forged signatures verify).
+bool is_valid_public_key(const PublicKey& key);
 
 // Standard base64 with padding (RFC 4648 section 4): what the JSON fields carry.
 std::string base64_encode(std::span<const unsigned char> bytes);

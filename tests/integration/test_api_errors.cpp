@@ -461,3 +461,18 @@ TEST_CASE("refusals give the real reason in plain words") {
   check_error(users, 403, "forbidden");
   CHECK(contains(message(users), "Only administrators manage user accounts"));
 }
+
+TEST_CASE("names that differ only in case are one name: no second user or site beside it") {
+  ApiSession session(shared_demo_server());
+  const auto& admin = session.token("admin");
+  auto user = session.client.post(
+      "/api/v1/users", json{{"username", "CLERK1"}, {"password", "a-long-password"}, {"role", "admin"}}, admin);
+  check_error(user, 409, "user_exists");
+  CHECK(contains(user.json()["error"]["message"].get<std::string>(), "clerk1"));
+  auto site =
+      session.client.post("/api/v1/sites", json{{"code", "bc-hn01"}, {"kind", "post_office"}, {"name", "X"}}, admin);
+  check_error(site, 409, "site_exists");
+  CHECK(contains(site.json()["error"]["message"].get<std::string>(), "BC-HN01"));
+  // And the login that would have been shadowed still works as before.
+  CHECK(session.client.post("/api/v1/login", json{{"username", "clerk1"}, {"password", "demo"}}).status == 200);
+}

@@ -56,6 +56,11 @@ TEST_CASE("devices are for clerks and office staff — bad enrolment input is re
   check_error(session.client.post("/api/v1/devices", json{{"name", "x"}, {"public_key", "bm90IGEga2V5"}},
                                   session.token("clerk1")),
               422, "bad_public_key");
+  // 32 zero bytes decode fine but are a small-order point: any signature "by" it could be forged.
+  check_error(session.client.post("/api/v1/devices",
+                                  json{{"name", "x"}, {"public_key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}},
+                                  session.token("clerk1")),
+              422, "bad_public_key");
   check_error(session.client.post("/api/v1/devices", json{{"name", "x"}, {"username", 7}}, session.token("admin")),
               400);
   const auto key = dpost::signing::base64_encode(dpost::signing::generate_key_pair().public_key);

@@ -127,3 +127,12 @@ TEST_CASE("signing: a scan's signing text covers every recorded field and the de
   CHECK_FALSE(signing::verify(signing::scan_signing_text(scan, 8), signature, pair.public_key));
   CHECK(signing::key_id(pair.public_key).size() == 16);
 }
+
+TEST_CASE("signing: a device key must be a real Ed25519 point, not a small-order one") {
+  CHECK(signing::is_valid_public_key(signing::generate_key_pair().public_key));
+  signing::PublicKey zero{};
+  CHECK_FALSE(signing::is_valid_public_key(zero));
+  signing::PublicKey identity{};  // the neutral element (0, 1): order 1
+  identity[0] = 1;
+  CHECK_FALSE(signing::is_valid_public_key(identity));
+}
