@@ -72,7 +72,7 @@ ul.legs{padding-left:18px}ul.legs li{border:0;padding:2px 0}ul.legs li:before{di
 fieldset{border:1px solid #bbb;border-radius:6px;width:100%}legend{float:left;width:100%;padding:0;margin-bottom:8px}
 label.inline{width:auto;display:inline-flex;align-items:center;gap:8px;min-height:44px;box-sizing:border-box;padding:6px 14px;margin:0 6px 6px 0;border:1px solid #bbb;border-radius:6px}
 input[type=radio]{flex:none;width:22px;height:22px;margin:0}form.stack input{flex:1 1 100%}
-button .en,header .en{color:#dfe8f5}strong.next{display:inline-block;margin-top:4px;font-size:1rem;color:#1a1a1a}
+button .en,header .en{color:#dfe8f5}strong.next{display:inline-block;margin-top:4px;font-size:1rem;color:#1a1a1a}strong.late{color:#7a0c07}
 .ok{border-left:6px solid #1b6e3a}.fail{border-left:6px solid #b3261e}
 )";
 
@@ -310,6 +310,19 @@ std::string item_page(const std::vector<PublicItemView>& legs, const CitizenDeta
       b += "<br>Ngày hẹn trả kết quả <span class=\"en\">Result due</span>: <strong>";
       b += escape_html(date_dmy(*citizen->due_date));
       b += "</strong>";
+      // Past the due date and the result not in the citizen's hands: say so, and whom to ask.
+      const bool has_result = std::any_of(legs.begin(), legs.end(), [](const PublicItemView& l) {
+        return l.kind == ItemKind::result && l.state == ItemState::delivered;
+      });
+      if (!has_result && *citizen->due_date < format_date_vn(now_millis())) {
+        b += "<br><strong class=\"late\">Đã quá ngày hẹn trả, kết quả chưa đến tay bạn.</strong> ";
+        for (const auto& l : legs) {
+          if (l.kind != ItemKind::dossier || l.destination_name.empty()) continue;
+          b += "Bạn có thể liên hệ " + escape_html(l.destination_name) + ". ";
+          break;
+        }
+        b += "<span class=\"en\">Past the due date: the result has not reached you yet.</span>";
+      }
     }
   }
   b += "</p>";

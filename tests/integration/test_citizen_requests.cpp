@@ -303,3 +303,39 @@ TEST_CASE("citizen page: a dossier the post could not bring to the office is not
   check_error(session.client.post("/api/v1/track/token/" + token + "/redelivery", json::object()), 409, "not_now");
   CHECK(session.item("clerk1", item).json()["citizen_requests"].empty());
 }
+
+TEST_CASE("citizen page: past the due date with the result not yet home, the page says so and whom to ask") {
+  ApiSession session(shared_demo_server());
+  Timeline timeline;
+  // A counter dossier of the office MC-HN-BD with its result on the way; `due` is its hẹn trả.
+  auto result_page = [&](const std::string& due, const std::vector<std::string>& codes) {
+    auto body = dossier_body(unique_applicant(), kOffice1, "receive");
+    body["due_date"] = due;
+    auto created = session.create_dossier("staff1", body);
+    INFO(describe(created));
+    REQUIRE(created.status == 201);
+    auto made = session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) +
+                                        "/result",
+                                    json::object(), session.token("staff1"));
+    REQUIRE(made.status == 201);
+    const std::string item = made.json()["item_id"];
+    for (const auto& code : codes) {
+      auto scan = scan_body(item, code, code == "RES" ? kOffice1 : kPostOffice1, timeline.next());
+      if (code == "EMI") {
+        scan["recipient"] = {{"name", "Người Nhận"},
+                             {"id_checked", true},
+                             {"id_document", {{"type", "cccd"}, {"number", "001090001234"}}}};
+      }
+      record(session, code == "RES" ? "staff1" : "clerk1", scan);
+    }
+    const std::string token = session.item("staff1", item).json()["tracking_token"];
+    auto page = session.client.get("/t/" + token);
+    REQUIRE(page.status == 200);
+    return page.body;
+  };
+  const auto late = result_page("2026-01-05", {"RES", "EMA"});
+  CHECK(contains(late, "Đã quá ngày hẹn trả, kết quả chưa đến tay bạn."));
+  CHECK(contains(late, "Past the due date"));
+  CHECK_FALSE(contains(result_page("2099-12-31", {"RES", "EMA"}), "Đã quá ngày hẹn trả"));
+  CHECK_FALSE(contains(result_page("2026-01-05", {"RES", "EMA", "EMG", "EDG", "EMI"}), "Đã quá ngày hẹn trả"));
+}
