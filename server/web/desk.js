@@ -215,6 +215,7 @@ function showLogin(message) {
   sessionStorage.removeItem("dpost-desk");
   $("desk-view").hidden = true;
   $("login-view").hidden = false;
+  $("logout").hidden = true;
   $("who").textContent = "";
   $("login-error").textContent = message || "";
   $("username").focus();
@@ -223,9 +224,21 @@ function showLogin(message) {
 function showDesk() {
   $("login-view").hidden = true;
   $("desk-view").hidden = false;
+  $("logout").hidden = false;
   $("who").textContent = `${session.username} · ${session.site}`;
   $("scan").focus();
   refreshToday();
+}
+
+// Desk PCs are shared: ending the session forgets the open bag too, and the server revokes the token.
+async function logout() {
+  try {
+    await api("POST", "/api/v1/logout", {});
+  } catch (e) {
+    // The session ends here either way; the server's expires on its own.
+  }
+  sessionStorage.removeItem("dpost-desk-bag");
+  showLogin();
 }
 
 async function login(event) {
@@ -774,6 +787,7 @@ function renderArrived(items) {
 
 document.addEventListener("DOMContentLoaded", async () => {
   $("login-form").addEventListener("submit", login);
+  $("logout").addEventListener("click", logout);
   $("scan-form").addEventListener("submit", scan);
   $("bag-close").addEventListener("click", closeBag);
   $("bag-close").addEventListener("blur", () => closeArmed && disarmClose());

@@ -76,9 +76,19 @@ function showLogin(message) {
   sessionStorage.removeItem("dpost-supervisor");
   $("report-view").hidden = true;
   $("login-view").hidden = false;
+  $("logout").hidden = true;
   $("who").textContent = "";
   $("login-error").textContent = message || "";
   $("username").focus();
+}
+
+async function logout() {
+  try {
+    await fetch("/api/v1/logout", { method: "POST", headers: { Authorization: `Bearer ${session.token}` } });
+  } catch (e) {
+    // The session ends here either way; the server's expires on its own.
+  }
+  showLogin();
 }
 
 async function login(event) {
@@ -105,7 +115,8 @@ async function showReports() {
   $("login-view").hidden = true;
   $("report-view").hidden = false;
   const me = (await (await api("/api/v1/me")).json()).user;
-  $("who").textContent = `${me.username} · ${me.role}`;
+  $("who").textContent = `${me.username} · ${me.role === "supervisor" ? "Giám sát / supervisor" : me.role}`;
+  $("logout").hidden = false;
   const sites = [...new Set([me.site, ...(me.scope || [])].filter(Boolean))];
   const select = $("site");
   select.replaceChildren();
@@ -214,7 +225,9 @@ function renderLate(rows) {
   for (const d of rows) {
     const tr = el("tr");
     tr.dataset.dossier = d.dossier_id;
-    const id = el("td", "id", d.dossier_code || `#${d.dossier_id}`);
+    // Without a one-stop dossier code, the number on its envelope (the first leg's item id) is what staff can look up.
+    const firstLeg = (d.legs || [])[0];
+    const id = el("td", "id", d.dossier_code || (firstLeg ? grouped(firstLeg.item_id) : `#${d.dossier_id}`));
     const due = el("td", null, d.due_at ? localTime(d.due_at) : "");
     if (d.paused) due.append(" ", el("span", "badge", "Tạm dừng / paused"));
     if (d.timeliness && d.timeliness.provisional) {
@@ -357,6 +370,7 @@ async function exportCsv(path, button) {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", login);
+  $("logout").addEventListener("click", logout);
   $("filter").addEventListener("submit", refresh);
   $("export-waiting").addEventListener("click", (e) => exportCsv("/api/v1/reports/waiting.csv", e.currentTarget));
   $("export-late").addEventListener("click", (e) => exportCsv("/api/v1/reports/late.csv", e.currentTarget));

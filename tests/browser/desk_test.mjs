@@ -101,6 +101,15 @@ try {
   const unlabelled = await page.eval(
     "[...document.querySelectorAll('input')].filter(i => !document.querySelector(`label[for=\"${i.id}\"]`) && !i.closest('label')).length");
   assert.equal(unlabelled, 0, "inputs without a label");
+
+  // Shared PCs: "Đăng xuất" goes back to the login form, and the old token reads nothing any more.
+  const oldToken = await page.eval("JSON.parse(sessionStorage.getItem('dpost-desk')).token");
+  await page.eval("document.getElementById('logout').click()");
+  await page.waitFor("!document.getElementById('login-view').hidden && document.getElementById('desk-view').hidden && document.getElementById('logout').hidden",
+    "the login form after logging out");
+  assert.equal(await page.eval("sessionStorage.getItem('dpost-desk')"), null);
+  const me = await fetch(`${server.base}/api/v1/me`, { headers: { Authorization: `Bearer ${oldToken}` } });
+  assert.equal(me.status, 401, "the token is revoked");
   console.log("desk page: 1 receipt confirmed by keyboard, 1 refused, 1 returned result; screenshots in", shotDir);
 } catch (e) {
   failed = true;

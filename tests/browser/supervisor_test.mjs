@@ -82,6 +82,8 @@ try {
   // And its dossier is listed as late, with the reason in words.
   const lateText = await page.eval("document.querySelector('#late')?.innerText || ''");
   assert.ok(lateText.includes("Cơ quan giải quyết quá ngày hẹn trả"), `late dossier with its reason: ${lateText}`);
+  // Each late dossier is named by its code or the number on its envelope, never by an internal id.
+  assert.doesNotMatch(lateText, /#\d+/, lateText);
   // Charts: bars for the states and for on-time rates.
   assert.ok(await page.eval("document.querySelectorAll('#state-chart rect.bar').length >= 3"), "state chart bars");
   assert.ok(await page.eval("document.querySelectorAll('#ontime-chart rect.bar').length >= 1"), "on-time chart bars");
@@ -118,6 +120,15 @@ try {
   const unlabelled = await page.eval(
     "[...document.querySelectorAll('input,select')].filter(i => !document.querySelector(`label[for=\"${i.id}\"]`) && !i.closest('label')).length");
   assert.equal(unlabelled, 0, "inputs without a label");
+
+  // Shared PCs: "Đăng xuất" goes back to the login form, and the old token reads nothing any more.
+  const oldToken = await page.eval("JSON.parse(sessionStorage.getItem('dpost-supervisor')).token");
+  await page.eval("document.getElementById('logout').click()");
+  await page.waitFor("!document.getElementById('login-view').hidden && document.getElementById('report-view').hidden && document.getElementById('logout').hidden",
+    "the login form after logging out");
+  assert.equal(await page.eval("sessionStorage.getItem('dpost-supervisor')"), null);
+  const me = await fetch(`${server.base}/api/v1/me`, { headers: { Authorization: `Bearer ${oldToken}` } });
+  assert.equal(me.status, 401, "the token is revoked");
 
   // A server whose calendar lists no day off of this year (only 2000): the late dossier's due date is marked
   // provisional (tạm tính), since Tết and swapped days may move it.
