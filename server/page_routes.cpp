@@ -672,7 +672,11 @@ void add_page_routes(Router& router, RouteContext& ctx) {
     // A wrong code answers exactly as an unknown item: the page must not tell which of the two was wrong.
     if (v && !code.empty() && !ctx.accept_lookup_code(v->item_id, code)) v.reset();
     if (!v) {
-      reply(html_response(404, not_found_page(query, "Không tìm thấy bưu gửi này.", "No item with this number.")));
+      // With a code typed, either may be wrong: say so for both (the same words whichever it was).
+      reply(html_response(
+          404, code.empty() ? not_found_page(query, "Không tìm thấy bưu gửi này.", "No item with this number.")
+                            : not_found_page(query, "Không tìm thấy: hãy kiểm tra mã bưu gửi và mã tra cứu 6 chữ số.",
+                                             "Not found: check the item number and the 6-digit look-up code.")));
       return;
     }
     const auto legs = dossier_legs(ctx.storage, *v);

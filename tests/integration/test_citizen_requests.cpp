@@ -150,12 +150,13 @@ TEST_CASE("citizen page: found by the dossier code, and the receipt's code opens
   // A wrong code answers like an unknown item, word for word.
   const std::string wrong = j.lookup_code == "000000" ? "111111" : "000000";
   auto refused = session.client.get("/track?q=" + j.dossier_item + "&code=" + wrong);
-  auto unknown = session.client.get("/track?q=EH999999995VN");
+  auto unknown = session.client.get("/track?q=EH999999995VN&code=" + wrong);
   CHECK(refused.status == 404);
   CHECK(unknown.status == 404);
   auto same = unknown.body;
   same.replace(same.find("EH999999995VN"), 13, j.dossier_item);  // the form echoes what was typed
   CHECK(refused.body == same);
+  CHECK(contains(refused.body, "hãy kiểm tra mã bưu gửi và mã tra cứu"));  // not blaming the number alone
   CHECK_FALSE(contains(refused.body, dpost::mask_name(j.applicant.name)));
   // An unknown dossier code, too.
   CHECK(session.client.get("/track?q=H99.99.99-261201-0000").status == 404);
