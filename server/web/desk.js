@@ -22,6 +22,23 @@ const STATES_VI = {
   returned: "đã chuyển hoàn",
 };
 
+const STATES_EN = {
+  created: "not yet handed to the post",
+  handed_to_post: "handed to the post",
+  accepted: "accepted by the post",
+  at_sorting: "at a sorting centre",
+  left_sorting: "has left the sorting centre",
+  at_delivery_office: "at the delivery post office",
+  out_for_delivery: "out for delivery",
+  attempt_failed: "delivery attempt failed",
+  out_for_redelivery: "out for a second delivery",
+  attempts_exhausted: "two delivery attempts failed",
+  delivered: "delivered by the post, awaiting confirmation",
+  received: "already received by the office",
+  returning: "on its way back to the sender",
+  returned: "returned",
+};
+
 // A bag item's outcome: [Vietnamese, English, colour class].
 const OUTCOMES = {
   waiting: ["Chờ kiểm", "waiting", "pending"],
@@ -417,16 +434,20 @@ async function scanSingle(itemId, condition) {
     feedback("warn", `${grouped(itemId)} đã được xác nhận trước đó.`, "Already confirmed.");
   } else if (status === 409 && err.code === "illegal_transition") {
     const state = STATES_VI[err.state] || err.state;
-    feedback("fail", `Chưa thể xác nhận ${grouped(itemId)}: bưu gửi ${state}.`, err.message || "");
-    addRow(itemId, "fail", `Từ chối: ${state}`);
+    const stateEn = STATES_EN[err.state] || err.state;
+    feedback("fail", `Chưa thể xác nhận ${grouped(itemId)}: bưu gửi ${state}.`, `Cannot confirm it yet: the item is ${stateEn}.`);
+    addRow(itemId, "fail", `Từ chối: ${state} / refused: ${stateEn}`);
   } else if (status === 404) {
     feedback("fail", `Không có bưu gửi ${grouped(itemId)}.`, "No such item.");
+    addRow(itemId, "fail", "Từ chối: không có bưu gửi này / refused: no such item");
   } else if (status === 422) {
-    feedback("fail", "Mã không hợp lệ: hãy quét lại.", err.message || "Invalid code: scan again.");
+    feedback("fail", "Mã không hợp lệ: hãy quét lại.", "Invalid code: scan again.");
   } else if (status === 403) {
-    feedback("fail", `${grouped(itemId)} không gửi đến cơ quan của bạn.`, err.message || "Not addressed to your office.");
+    feedback("fail", `${grouped(itemId)} không gửi đến cơ quan của bạn: hãy để riêng và báo cho bưu điện.`,
+      "Not addressed to your office: set it aside and tell the post.");
+    addRow(itemId, "fail", "Từ chối: không gửi đến cơ quan này / refused: addressed elsewhere");
   } else if (status !== 401) {
-    feedback("fail", `Lỗi ${status}: chưa ghi nhận, hãy quét lại.`, err.message || "Not recorded: scan again.");
+    feedback("fail", `Lỗi ${status}: chưa ghi nhận, hãy quét lại.`, "Not recorded: scan again.");
   }
 }
 
@@ -456,17 +477,16 @@ async function returnedResult(itemId, notes) {
 
 async function openBagById(bagId) {
   const found = await api("GET", `/api/v1/bags/${bagId}`);
-  const err = found.data && found.data.error ? found.data.error : {};
   if (found.status === 404) {
     feedback("fail", `Không có túi ${bagId}.`, "No such bag.");
     return;
   }
   if (found.status === 403) {
-    feedback("fail", `Túi ${bagId} không gửi đến cơ quan của bạn.`, err.message || "Not addressed to your office.");
+    feedback("fail", `Túi ${bagId} không gửi đến cơ quan của bạn.`, "This bag is not addressed to your office.");
     return;
   }
   if (found.status !== 200) {
-    if (found.status !== 401) feedback("fail", `Lỗi ${found.status}: chưa mở được túi ${bagId}.`, err.message || "Could not open the bag.");
+    if (found.status !== 401) feedback("fail", `Lỗi ${found.status}: chưa mở được túi ${bagId}.`, "Could not open the bag.");
     return;
   }
   let bag = found.data;
@@ -515,11 +535,11 @@ async function scanInBag(itemId, condition) {
   if (status !== 200) {
     if (status === 409 && err.code === "bag_closed") {
       setOpenBag(null);
-      feedback("fail", `Túi ${bagId} đã đóng: ${grouped(itemId)} CHƯA được ghi nhận. Quét lại để nhận lẻ.`, err.message || "");
+      feedback("fail", `Túi ${bagId} đã đóng: ${grouped(itemId)} CHƯA được ghi nhận. Quét lại để nhận lẻ.`, "The bag is closed: the item was NOT recorded. Scan it again to receive it on its own.");
     } else if (status === 422 || status === 400) {
-      feedback("fail", "Mã không hợp lệ: hãy quét lại.", err.message || "Invalid code: scan again.");
+      feedback("fail", "Mã không hợp lệ: hãy quét lại.", "Invalid code: scan again.");
     } else if (status !== 401) {
-      feedback("fail", `Lỗi ${status}: ${grouped(itemId)} chưa ghi nhận, hãy quét lại.`, err.message || "Not recorded: scan again.");
+      feedback("fail", `Lỗi ${status}: ${grouped(itemId)} chưa ghi nhận, hãy quét lại.`, "Not recorded: scan again.");
     }
     return;
   }

@@ -60,7 +60,13 @@ try {
   await page.type(waiting);
   await page.pressEnter();
   await page.waitFor("document.getElementById('feedback').className.includes('fail')", "the red refusal");
-  assert.match(await page.eval("document.getElementById('feedback').textContent"), /Chưa thể xác nhận/);
+  const refusal = await page.eval("document.getElementById('feedback').textContent");
+  assert.match(refusal, /Chưa thể xác nhận/);
+  // The English half is plain words too, not the API's message with event codes and state names.
+  assert.match(refusal, /Cannot confirm it yet: the item is /, refusal);
+  assert.doesNotMatch(refusal, /allowed next|RCV|_/, refusal);
+  // And the refusal is listed with the session's scans.
+  assert.match(await page.eval("document.getElementById('received').innerText"), /Từ chối: .* \/ refused: /);
   await page.screenshot(path.join(shotDir, "desk-refused.png"));
   assert.equal((await server.api("GET", `/api/v1/items/${waiting}`, null, staff)).data.events.length, 0);
 
