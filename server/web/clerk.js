@@ -117,6 +117,9 @@ function feedback(kind, vi, en, extra) {
   if (en) box.append(" ", el("span", "en", en, "en"));
   if (extra) box.append(" ", extra);
   tone(kind);
+  // On a phone with the keyboard open the answer sits below the fold: bring it into view (the scan field
+  // keeps the focus, so the next scan still goes in).
+  if (typeof box.scrollIntoView === "function") box.scrollIntoView({ block: "nearest" });
 }
 
 async function api(method, path, body) {

@@ -84,6 +84,9 @@ try {
   await pressKey(page, "Tab");
   assert.equal(await page.eval("document.activeElement.id"), "scan");
 
+  // A phone with its keyboard open: 390 px wide, about 450 px of page left visible.
+  await page.send("Emulation.setDeviceMetricsOverride", { width: 390, height: 450, deviceScaleFactor: 1, mobile: true });
+
   // The USB scanner types the id as printed under the barcode (with spaces) and Enter.
   const printed = `${resultItem.slice(0, 2)} ${resultItem.slice(2, 5)} ${resultItem.slice(5, 8)} ${resultItem.slice(8, 11)} ${resultItem.slice(11)}`;
   await page.type(printed);
@@ -92,6 +95,10 @@ try {
   const okText = await page.eval(`${byId("feedback")}.textContent`);
   assert.match(okText, /Đã ghi nhận/);
   assert.match(okText, /Phát không thành công/);
+  // The answer is brought into view, not left below the fold under the keyboard.
+  assert.ok(await page.eval(`(() => { const r = ${byId("feedback")}.getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight + 1; })()`), "the answer is on screen: " + await page.eval(`JSON.stringify([${byId("feedback")}.getBoundingClientRect(), window.innerHeight, window.scrollY, document.activeElement.id])`));
+  await page.send("Emulation.clearDeviceMetricsOverride");
   assert.equal(await page.eval("document.activeElement.id"), "scan", "focus returns to the scan field");
   assert.equal(await page.eval(`${byId("reason")}.value`), "", "the reason is cleared for the next item");
   assert.equal(await page.eval(`${byId("action")}.value`), "", "the action is cleared for the next item");
