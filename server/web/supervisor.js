@@ -246,32 +246,43 @@ function renderLate(rows) {
 }
 
 // A horizontal bar chart in SVG: rows of [label, value, max, text].
+// Drawn at the container's own width in CSS pixels, so 12 px text stays 12 px on a phone. Narrow (a phone, or
+// a chart in a half-width column): each label on its own line above its bar; wide: label and bar side by side.
+// Labels that do not fit are cut with "…" and carry the full text as a tooltip; the figure always fits.
 function barChart(container, rows, colour) {
   container.replaceChildren();
   if (!rows.length) return;
-  const rowHeight = 24;
-  const labelWidth = 260;
-  const width = 760;
+  const width = Math.max(280, Math.floor(container.clientWidth || 760));
+  const stacked = width < 560;
+  const labelWidth = stacked ? 0 : Math.min(360, Math.floor(width * 0.45));
+  const rowHeight = stacked ? 40 : 24;
+  const figureWidth = 96;
+  const maxChars = Math.floor((stacked ? width : labelWidth - 8) / 6.5);
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${rows.length * rowHeight + 4}`);
+  svg.setAttribute("width", String(width));
   svg.setAttribute("aria-hidden", "true");
   rows.forEach(([label, value, max, text], i) => {
     const y = i * rowHeight + 2;
+    const barY = stacked ? y + 20 : y + 3;
     const name = document.createElementNS(SVG, "text");
     name.setAttribute("x", "0");
     name.setAttribute("y", String(y + 16));
-    name.textContent = label;
+    name.textContent = label.length > maxChars ? `${label.slice(0, maxChars - 1)}…` : label;
+    const tip = document.createElementNS(SVG, "title");
+    tip.textContent = label;
+    name.append(tip);
     const bar = document.createElementNS(SVG, "rect");
-    const length = max > 0 ? Math.max(2, ((width - labelWidth - 70) * value) / max) : 0;
+    const length = max > 0 ? Math.max(2, ((width - labelWidth - figureWidth) * value) / max) : 0;
     bar.setAttribute("x", String(labelWidth));
-    bar.setAttribute("y", String(y + 3));
+    bar.setAttribute("y", String(barY));
     bar.setAttribute("width", String(length));
-    bar.setAttribute("height", String(rowHeight - 8));
+    bar.setAttribute("height", "16");
     bar.setAttribute("fill", typeof colour === "function" ? colour(value, max) : colour);
     bar.setAttribute("class", "bar");
     const figure = document.createElementNS(SVG, "text");
     figure.setAttribute("x", String(labelWidth + length + 6));
-    figure.setAttribute("y", String(y + 16));
+    figure.setAttribute("y", String(barY + 13));
     figure.textContent = text;
     svg.append(name, bar, figure);
   });

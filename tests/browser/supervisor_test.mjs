@@ -98,6 +98,20 @@ try {
     /Trịnh Văn Chậm|0911333444|001190000777|Lê Thị Giữ|Phan Văn Từ|0911555666/);
   await page.screenshot(path.join(shotDir, "supervisor.png"));
 
+  // On a phone (390 px): nothing makes the page wider than the screen (wide tables scroll inside themselves), and
+  // the charts are drawn at their real width, so their 12 px labels are not shrunk to 6 px.
+  await page.send("Emulation.setDeviceMetricsOverride", { width: 390, height: 844, deviceScaleFactor: 1, mobile: true });
+  await page.eval("document.getElementById('filter').requestSubmit()");
+  await page.waitFor("document.querySelectorAll('#state-chart rect.bar').length >= 3", "the charts at phone width");
+  await page.waitFor("document.documentElement.scrollWidth <= window.innerWidth + 1",
+    "a page no wider than the phone", 5);
+  const scale = await page.eval(`(() => { const svg = document.querySelector('#ontime-chart svg');
+    return svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; })()`);
+  assert.ok(scale > 0.95 && scale < 1.05, `chart drawn at its real width (scale ${scale})`);
+  await page.screenshot(path.join(shotDir, "supervisor-phone.png"));
+  await page.send("Emulation.clearDeviceMetricsOverride");
+  await page.eval("document.getElementById('filter').requestSubmit()");
+
   // Export CSV: the page fetches it with the token and offers it as a download of the same rows.
   await page.eval("document.getElementById('export-waiting').click()");
   await page.waitFor("!!document.getElementById('export-waiting-link')", "the CSV download link");
