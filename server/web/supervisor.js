@@ -142,6 +142,19 @@ function query() {
   return p.toString();
 }
 
+// The charts are drawn at their container's width: drawn again when it changes (a phone turned, a window
+// resized), from the report already loaded.
+let lastReport = null;
+let redrawTimer = 0;
+window.addEventListener("resize", () => {
+  clearTimeout(redrawTimer);
+  redrawTimer = setTimeout(() => {
+    if (!lastReport || $("report-view").hidden) return;
+    renderStates(lastReport.by_state);
+    renderOnTime(lastReport.on_time);
+  }, 150);
+});
+
 async function refresh(event) {
   if (event) event.preventDefault();
   $("status").textContent = "Đang tải… Loading…";
@@ -151,6 +164,7 @@ async function refresh(event) {
     $("status").textContent = `${report.error ? report.error.message : response.status}`;
     return;
   }
+  lastReport = report;
   renderWaiting(report.waiting);
   renderLate(report.late_dossiers || []);
   renderStates(report.by_state);
