@@ -296,7 +296,8 @@ function addRow(itemId, kind, text, dossier = true) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "secondary";
-    button.textContent = "Tạo kết quả & in nhãn";
+    button.textContent = "Tạo kết quả & in nhãn ";
+    button.append(Object.assign(document.createElement("span"), { className: "en", lang: "en", textContent: "Create result & print label" }));
     button.title = "Create the result item and print its label";
     button.addEventListener("click", () => createResult(itemId, button));
     action.appendChild(button);
@@ -428,7 +429,7 @@ async function scanSingle(itemId, condition) {
   } else if (status === 201) {
     const note = notes.length ? ` (${notes.join("; ")})` : "";
     feedback(notes.length ? "warn" : "ok", `Đã nhận ${grouped(itemId)}${note}`, "Receipt confirmed.");
-    addRow(itemId, notes.length ? "warn" : "ok", notes.length ? `Đã nhận, ghi chú: ${notes.join("; ")}` : "Đã nhận");
+    addRow(itemId, notes.length ? "warn" : "ok", notes.length ? `Đã nhận, ghi chú: ${notes.join("; ")} / received, noted` : "Đã nhận / received");
     recordArrival(itemId, "single", notes.length ? "damaged" : "received", notes.join("; "));
   } else if (status === 200) {
     feedback("warn", `${grouped(itemId)} đã được xác nhận trước đó.`, "Already confirmed.");
@@ -744,7 +745,7 @@ async function refreshToday() {
   renderArrived(arrived);
   $("today-status").textContent = problems.length
     ? `Chưa làm mới được (${problems.join("; ")}). Could not refresh everything.`
-    : `Cập nhật lúc ${timeText()}. Updated.`;
+    : `Cập nhật lúc ${timeText()}. Updated at ${timeText()}.`;
 }
 
 function renderAwaited(data) {
@@ -753,7 +754,7 @@ function renderAwaited(data) {
   const mine = data.pending.filter((p) => p.to_site === session.site);
   const toPost = data.pending.filter((p) => p.to_site !== session.site && p.from_site === session.site);
   const overdue = mine.filter((p) => p.overdue).length;
-  $("awaited-count").textContent = overdue ? `(${mine.length}, ${overdue} quá hạn)` : `(${mine.length})`;
+  $("awaited-count").textContent = overdue ? `(${mine.length}, ${overdue} quá hạn / overdue)` : `(${mine.length})`;
   if (!mine.length) {
     const row = el("tr");
     const cell = bilingual("td", "empty", "Không có bưu gửi nào chờ xác nhận.", "Nothing is awaiting confirmation.");
