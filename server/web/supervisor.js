@@ -337,6 +337,9 @@ function renderOnTime(rows) {
     `${Math.round(o.rate * 100)}% (${o.on_time}/${o.completed})`]), (v) => (v >= 90 ? "#1b7f3a" : v >= 70 ? "#a87900" : "#b3261e"));
 }
 
+// One decimal, Vietnamese style: 2,4 (not 2.4).
+const hours1 = (h) => h.toLocaleString("vi-VN", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
 function renderMore(report) {
   const transit = $("transit");
   transit.replaceChildren();
@@ -345,7 +348,7 @@ function renderMore(report) {
   for (const [kind, p] of kinds) {
     const tr = el("tr");
     tr.append(bilingual("td", null, KINDS[kind] || [kind]), el("td", "num", String(p.count)),
-      el("td", "num", p.p50.toFixed(1)), el("td", "num", p.p90.toFixed(1)), el("td", "num", p.max.toFixed(1)));
+      el("td", "num", hours1(p.p50)), el("td", "num", hours1(p.p90)), el("td", "num", hours1(p.max)));
     transit.append(tr);
   }
   const failed = $("failed");

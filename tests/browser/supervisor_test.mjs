@@ -87,6 +87,9 @@ try {
   // Charts: bars for the states and for on-time rates.
   assert.ok(await page.eval("document.querySelectorAll('#state-chart rect.bar').length >= 3"), "state chart bars");
   assert.ok(await page.eval("document.querySelectorAll('#ontime-chart rect.bar').length >= 1"), "on-time chart bars");
+  // Hours with a decimal comma, as Vietnamese writes them.
+  const median = await page.eval("document.querySelector('#transit tr td:nth-child(3)')?.textContent || ''");
+  assert.match(median, /^\d+,\d$/, `transit median ${median}`);
   // A result waiting after a failed attempt says why, what the clerk did, and what is due next.
   const heldRow = await page.eval(`document.querySelector('#waiting tr[data-item="${held}"]')?.innerText || ""`);
   assert.match(heldRow, /Người nhận vắng nhà · Lưu tại bưu cục, chờ người nhận đến lấy/, heldRow);
