@@ -315,9 +315,9 @@ TEST_CASE("citizen page: past the due date with the result not yet home, the pag
     auto created = session.create_dossier("staff1", body);
     INFO(describe(created));
     REQUIRE(created.status == 201);
-    auto made = session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) +
-                                        "/result",
-                                    json::object(), session.token("staff1"));
+    auto made =
+        session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result",
+                            json::object(), session.token("staff1"));
     REQUIRE(made.status == 201);
     const std::string item = made.json()["item_id"];
     for (const auto& code : codes) {
