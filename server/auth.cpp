@@ -76,7 +76,8 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 
 bool is_acceptable_password(std::string_view password) {
   if (password.size() > 4 * 128) return false;
-  // Characters, not bytes: "😀" is one character in four bytes. Continuation bytes are 10xxxxxx.
+  // Characters, not bytes: an emoji is one character in four bytes. A UTF-8 continuation byte has the top bits 10
+  // and starts no character.
   std::size_t characters = 0;
   bool only_spaces = true;
   for (const char c : password) {

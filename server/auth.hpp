@@ -22,9 +22,8 @@ std::string random_digits(std::size_t count);
 std::array<unsigned char, 32> sha256(std::string_view data);
 std::string to_hex(const unsigned char* data, std::size_t size);
 
-// Password rules for accounts created by an admin: 10..128 characters (UTF-8 code points, not bytes), not all
-// spaces (the demo "demo" password is loaded
-// directly by the demo data set and documented as demo-only).
+// Password rules for accounts created by an admin: 10..128 characters (UTF-8 code points, not bytes), not only
+// spaces. The demo "demo" password is loaded directly by the demo data set and documented as demo-only.
 bool is_acceptable_password(std::string_view password);
 
 }  // namespace dpost::server

@@ -19,17 +19,13 @@ std::shared_ptr<const RuleSet> DeadlineBook::rules(std::int64_t rule_set_id) {
   return cache_.emplace(rule_set_id, std::move(parsed)).first->second;
 }
 
-std::optional<DossierVerdict> DeadlineBook::judge(std::int64_t dossier_id, UnixMillis now) {
+std::optional<DossierVerdict> DeadlineBook::judge(std::int64_t dossier_id, UnixMillis now,
+                                                  std::shared_ptr<const RuleSet>* rules_used) {
   const auto facts = storage_.deadline_facts(dossier_id);
   if (!facts) return std::nullopt;
-  return judge_dossier(facts->input, *rules(facts->rule_set_id), now);
-}
-
-std::shared_ptr<const WorkingCalendar> DeadlineBook::calendar_of(std::int64_t dossier_id) {
-  const auto facts = storage_.deadline_facts(dossier_id);
-  if (!facts) return nullptr;
   auto set = rules(facts->rule_set_id);
-  return {set, &set->calendar};  // shares ownership of the cached rule set
+  if (rules_used) *rules_used = set;
+  return judge_dossier(facts->input, *set, now);
 }
 
 namespace {

@@ -16,11 +16,11 @@ namespace dpost::server {
 class DeadlineBook {
  public:
   explicit DeadlineBook(Storage& storage) : storage_(storage) {}
-  // nullopt when there is no such dossier.
-  std::optional<DossierVerdict> judge(std::int64_t dossier_id, UnixMillis now);
+  // nullopt when there is no such dossier. `rules_used`, when given, receives the rule set it was judged under
+  // (its calendar also counts the working days between failed attempts), without reading the dossier again.
+  std::optional<DossierVerdict> judge(std::int64_t dossier_id, UnixMillis now,
+                                      std::shared_ptr<const RuleSet>* rules_used = nullptr);
   std::shared_ptr<const RuleSet> rules(std::int64_t rule_set_id);
-  // The working calendar a dossier was received under; nullptr when there is no such dossier.
-  std::shared_ptr<const WorkingCalendar> calendar_of(std::int64_t dossier_id);
 
  private:
   Storage& storage_;

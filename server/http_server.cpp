@@ -267,8 +267,6 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote_address = remote_address_;
 
     Reply reply = make_reply();
-    // A draining server is not ready, whatever the dispatcher would say: answered here because only the
-    // server knows (the dispatcher is built before the server and holds no reference to it).
     // A decoded path with a control character (%00, %0A, ...) names nothing we serve, and would cut or split the
     // messages and log lines that quote it.
     if (std::any_of(request.path.begin(), request.path.end(),
@@ -276,6 +274,8 @@ class Session : public std::enable_shared_from_this<Session> {
       reply(error_response(400, "bad_path", "The path holds a control character."));
       return;
     }
+    // A draining server is not ready, whatever the dispatcher would say: answered here because only the
+    // server knows (the dispatcher is built before the server and holds no reference to it).
     if (shared_->stopping && request.path == "/readyz" && request.method == "GET") {
       auto response = error_response(503, "draining", "The server is shutting down: send requests elsewhere.");
       response.close = true;

@@ -462,9 +462,7 @@ CitizenActions actions_for(Storage& storage, const std::vector<PublicItemView>& 
       return std::any_of(asked.begin(), asked.end(),
                          [&](const CitizenRequest& r) { return r.kind == kind && r.after_event == last.event_id; });
     };
-    // A dossier goes to the office: only a leg coming to the citizen can be booked for a new delivery.
-    if (leg.kind != ItemKind::dossier && leg.state == ItemState::attempt_failed && last.code == EventCode::EMH &&
-        !already("redelivery")) {
+    if (redelivery_can_be_asked(leg.kind, leg.state) && last.code == EventCode::EMH && !already("redelivery")) {
       a.can_redeliver = true;
     }
     if (leg.kind == ItemKind::result && leg.state == ItemState::delivered && last.code == EventCode::EMI &&
@@ -493,7 +491,7 @@ std::variant<CitizenRequest, RequestError> citizen_request_of(const std::string&
   r.kind = kind;
   const PublicItemView* target = nullptr;
   for (const auto& leg : legs) {
-    const bool fits = kind == "redelivery" ? leg.kind != ItemKind::dossier && leg.state == ItemState::attempt_failed
+    const bool fits = kind == "redelivery" ? redelivery_can_be_asked(leg.kind, leg.state)
                                            : leg.kind == ItemKind::result && leg.state == ItemState::delivered;
     if (fits) target = &leg;
   }

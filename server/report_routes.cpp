@@ -66,21 +66,25 @@ Computed compute(RouteContext& ctx, HttpRequest& req) {
   c.sites = requested_sites(ctx, a, req);
   c.period = requested_period(req);
   auto items = ctx.storage.report_items(c.sites, c.period.from);
-  // Each dossier judged once, under the rules it was received under.
-  std::map<std::int64_t, std::optional<DossierVerdict>> verdicts;
+  // Each dossier judged once, under the rules it was received under; their calendar also counts the working
+  // days between an item's failed attempts.
+  struct Judged {
+    std::optional<DossierVerdict> verdict;
+    std::shared_ptr<const RuleSet> rules;
+  };
+  std::map<std::int64_t, Judged> verdicts;
   const auto now = now_millis();
   for (auto& item : items) {
     auto [it, fresh] = verdicts.try_emplace(item.dossier_id);
-    if (fresh) it->second = ctx.deadlines.judge(item.dossier_id, now);
-    if (!it->second) continue;
-    if (const auto* leg = leg_of(*it->second, item.item_id)) item.leg_due_at = leg->timeliness.due_at;
-    if (item.state == ItemState::attempt_failed || item.state == ItemState::attempts_exhausted) {
-      item.calendar = ctx.deadlines.calendar_of(item.dossier_id);
-    }
-    item.dossier_due_at = it->second->timeliness.due_at;
-    item.late_parts = it->second->late_parts;
-    if (fresh && !it->second->late_parts.empty()) {
-      c.late.push_back({item.dossier_id, item.dossier_code, item.office, *it->second});
+    auto& [verdict, rules] = it->second;
+    if (fresh) verdict = ctx.deadlines.judge(item.dossier_id, now, &rules);
+    if (!verdict) continue;
+    if (const auto* leg = leg_of(*verdict, item.item_id)) item.leg_due_at = leg->timeliness.due_at;
+    item.calendar = std::shared_ptr<const WorkingCalendar>(rules, &rules->calendar);  // shares the cached set
+    item.dossier_due_at = verdict->timeliness.due_at;
+    item.late_parts = verdict->late_parts;
+    if (fresh && !verdict->late_parts.empty()) {
+      c.late.push_back({item.dossier_id, item.dossier_code, item.office, *verdict});
     }
   }
   auto overdue_since = [](const LateDossier& l) {

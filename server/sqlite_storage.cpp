@@ -1034,9 +1034,8 @@ class SqliteStorage final : public Storage {
           }
           const bool redelivery = request.kind == "redelivery";
           const bool allowed =
-              redelivery
-                  ? item->kind != ItemKind::dossier && item->state == ItemState::attempt_failed && last_code == "EMH"
-                  : item->kind == ItemKind::result && item->state == ItemState::delivered && last_code == "EMI";
+              redelivery ? redelivery_can_be_asked(item->kind, item->state) && last_code == "EMH"
+                         : item->kind == ItemKind::result && item->state == ItemState::delivered && last_code == "EMI";
           if (!allowed) {
             throw conflict("not_now", redelivery ? "A new delivery can be asked for after a failed attempt."
                                                  : "A rating can be given once the result was delivered to you.");

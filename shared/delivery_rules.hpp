@@ -55,6 +55,13 @@ std::string mask_id_number(std::string_view number);
 bool at_least_working_days_apart(const WorkingCalendar& calendar, std::int64_t first_ms, std::int64_t last_ms,
                                  int days);
 
+// Whether the recipient may ask for a new delivery (a preferred day, a note for the postman): after a failed
+// first attempt (attempt_failed), on a leg that comes to the citizen (a result, or a document sent back). A
+// dossier travels to its office, so its failed attempt is not the citizen's to book.
+constexpr bool redelivery_can_be_asked(ItemKind kind, ItemState state) {
+  return kind != ItemKind::dossier && state == ItemState::attempt_failed;
+}
+
 // Working days the first and the last failed attempt must be apart before a return after two attempts.
 inline constexpr int kReturnAfterWorkingDays = 2;
 
@@ -75,8 +82,7 @@ struct RuleRefusal {
 // - RTS from attempts_exhausted when the last attempt was refused, or when the first and the last failed attempt
 //   are at least kReturnAfterWorkingDays working days of `calendar` apart ("attempts_too_close");
 // - EDG from attempts_exhausted (one more attempt) only while such a return is not yet allowed ("return_due").
-std::optional<RuleRefusal> check_delivery_rules(ItemState from, EventCode code,
-                                                std::span<const FailedAttempt> failures,
+std::optional<RuleRefusal> check_delivery_rules(ItemState from, EventCode code, std::span<const FailedAttempt> failures,
                                                 const WorkingCalendar& calendar);
 
 }  // namespace dpost

@@ -1,5 +1,6 @@
 // A minimal Chrome DevTools Protocol client over a hand-made WebSocket (RFC 6455 text frames only), so the
 // browser tests need Node and Debian's chromium, and nothing from npm.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -217,4 +218,27 @@ export async function pressKey(page, key, { shift = false } = {}) {
   const base = { key, code, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode, modifiers: shift ? 8 : 0 };
   await page.send("Input.dispatchKeyEvent", { type: text ? "keyDown" : "rawKeyDown", ...(text ? { text } : {}), ...base });
   await page.send("Input.dispatchKeyEvent", { type: "keyUp", ...base });
+}
+
+// Logs in on a staff page by keyboard: the focus starts on the username, Tab reaches the password, Enter submits.
+export async function logInByKeyboard(page, username, password = "demo") {
+  await page.waitFor("!document.getElementById('login-view').hidden", "the login form");
+  assert.equal(await page.eval("document.activeElement.id"), "username", "the username field has the focus");
+  await page.type(username);
+  await pressKey(page, "Tab");
+  assert.equal(await page.eval("document.activeElement.id"), "password", "Tab moves from the username to the password");
+  await page.type(password);
+  await page.pressEnter();
+}
+
+// "Đăng xuất" on a staff page (shared PCs): back to the login form with `viewId` hidden, the session under
+// `storageKey` forgotten, and its token refused by the server from then on.
+export async function checkLogOut(page, base, storageKey, viewId) {
+  const oldToken = await page.eval(`JSON.parse(sessionStorage.getItem('${storageKey}')).token`);
+  await page.eval("document.getElementById('logout').click()");
+  await page.waitFor(`!document.getElementById('login-view').hidden && document.getElementById('${viewId}').hidden && document.getElementById('logout').hidden`,
+    "the login form after logging out");
+  assert.equal(await page.eval(`sessionStorage.getItem('${storageKey}')`), null);
+  const me = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${oldToken}` } });
+  assert.equal(me.status, 401, "the token is revoked");
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import path from "node:path";
-import { launchBrowser, openPage, pressKey, startServer } from "./cdp.mjs";
+import { launchBrowser, logInByKeyboard, openPage, pressKey, startServer } from "./cdp.mjs";
 
 const [serverBin, shotDir] = process.argv.slice(2);
 const server = await startServer(serverBin);
@@ -88,13 +88,7 @@ try {
   const summary = (key) => page.eval(`document.querySelector('#bag-summary li[data-key="${key}"] .n').textContent`);
 
   // Keyboard only: the username field has the focus; Tab to the password; Enter submits.
-  await page.waitFor("!document.getElementById('login-view').hidden", "the login form");
-  assert.equal(await active(), "username");
-  await page.type("staff1");
-  await pressKey(page, "Tab");
-  assert.equal(await active(), "password", "Tab moves from the username to the password");
-  await page.type("demo");
-  await pressKey(page, "Enter");
+  await logInByKeyboard(page, "staff1");
   await page.waitFor("!document.getElementById('desk-view').hidden", "the desk after login");
   assert.equal(await active(), "scan", "the scan field has the focus after login");
 

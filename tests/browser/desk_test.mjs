@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import path from "node:path";
-import { launchBrowser, openPage, startServer } from "./cdp.mjs";
+import { checkLogOut, launchBrowser, logInByKeyboard, openPage, startServer } from "./cdp.mjs";
 
 const [serverBin, shotDir] = process.argv.slice(2);
 const server = await startServer(serverBin);
@@ -32,13 +32,8 @@ try {
 
   browser = await launchBrowser();
   const page = await openPage(browser.cdp, `${server.base}/desk`);
-  await page.waitFor("!document.getElementById('login-view').hidden", "the login form");
   // Keyboard only: the username field has the focus; Tab to the password; Enter submits.
-  assert.equal(await page.eval("document.activeElement.id"), "username");
-  await page.type("staff1");
-  await page.eval("document.getElementById('password').focus()");
-  await page.type("demo");
-  await page.pressEnter();
+  await logInByKeyboard(page, "staff1");
   await page.waitFor("!document.getElementById('desk-view').hidden", "the desk after login");
   assert.equal(await page.eval("document.activeElement.id"), "scan", "the scan field has the focus after login");
 
@@ -109,13 +104,7 @@ try {
   assert.equal(unlabelled, 0, "inputs without a label");
 
   // Shared PCs: "Đăng xuất" goes back to the login form, and the old token reads nothing any more.
-  const oldToken = await page.eval("JSON.parse(sessionStorage.getItem('dpost-desk')).token");
-  await page.eval("document.getElementById('logout').click()");
-  await page.waitFor("!document.getElementById('login-view').hidden && document.getElementById('desk-view').hidden && document.getElementById('logout').hidden",
-    "the login form after logging out");
-  assert.equal(await page.eval("sessionStorage.getItem('dpost-desk')"), null);
-  const me = await fetch(`${server.base}/api/v1/me`, { headers: { Authorization: `Bearer ${oldToken}` } });
-  assert.equal(me.status, 401, "the token is revoked");
+  await checkLogOut(page, server.base, "dpost-desk", "desk-view");
   console.log("desk page: 1 receipt confirmed by keyboard, 1 refused, 1 returned result; screenshots in", shotDir);
 } catch (e) {
   failed = true;

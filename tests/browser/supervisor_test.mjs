@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import path from "node:path";
-import { launchBrowser, openPage, startServer } from "./cdp.mjs";
+import { checkLogOut, launchBrowser, logInByKeyboard, openPage, startServer } from "./cdp.mjs";
 
 const [serverBin, shotDir] = process.argv.slice(2);
 const server = await startServer(serverBin);
@@ -15,12 +15,7 @@ let failed = false;
 // Opens the supervisor page of `target` and logs in as supervisor1 by keyboard: the focus starts on the username.
 async function logIn(target) {
   const page = await openPage(browser.cdp, `${target.base}/supervisor`);
-  await page.waitFor("!document.getElementById('login-view').hidden", "the login form");
-  assert.equal(await page.eval("document.activeElement.id"), "username");
-  await page.type("supervisor1");
-  await page.eval("document.getElementById('password').focus()");
-  await page.type("demo");
-  await page.pressEnter();
+  await logInByKeyboard(page, "supervisor1");
   return page;
 }
 try {
@@ -138,13 +133,7 @@ try {
   assert.equal(unlabelled, 0, "inputs without a label");
 
   // Shared PCs: "Đăng xuất" goes back to the login form, and the old token reads nothing any more.
-  const oldToken = await page.eval("JSON.parse(sessionStorage.getItem('dpost-supervisor')).token");
-  await page.eval("document.getElementById('logout').click()");
-  await page.waitFor("!document.getElementById('login-view').hidden && document.getElementById('report-view').hidden && document.getElementById('logout').hidden",
-    "the login form after logging out");
-  assert.equal(await page.eval("sessionStorage.getItem('dpost-supervisor')"), null);
-  const me = await fetch(`${server.base}/api/v1/me`, { headers: { Authorization: `Bearer ${oldToken}` } });
-  assert.equal(me.status, 401, "the token is revoked");
+  await checkLogOut(page, server.base, "dpost-supervisor", "report-view");
 
   // A server whose calendar lists no day off of this year (only 2000): the late dossier's due date is marked
   // provisional (tạm tính), since Tết and swapped days may move it.

@@ -63,6 +63,21 @@ inline std::string create_dossier_item(ApiSession& session, const std::string& u
   return json["items"][0]["item_id"].get<std::string>();
 }
 
+// A dossier registered by office staff (`body` as dossier_body makes it, e.g. service "receive" at the counter)
+// and its result item created at once; returns the result's item id.
+inline std::string counter_result_item(ApiSession& session, const nlohmann::json& body,
+                                       const std::string& staff = "staff1") {
+  auto created = session.create_dossier(staff, body);
+  INFO(describe(created));
+  REQUIRE(created.status == 201);
+  auto made =
+      session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result",
+                          nlohmann::json::object(), session.token(staff));
+  INFO(describe(made));
+  REQUIRE(made.status == 201);
+  return made.json()["item_id"].get<std::string>();
+}
+
 // Records one scan that must be accepted as new (201); returns the answer's JSON.
 inline nlohmann::json record(ApiSession& session, const std::string& user, const nlohmann::json& scan,
                              std::string_view expected_state = "") {

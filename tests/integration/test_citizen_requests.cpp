@@ -312,14 +312,7 @@ TEST_CASE("citizen page: past the due date with the result not yet home, the pag
   auto result_page = [&](const std::string& due, const std::vector<std::string>& codes) {
     auto body = dossier_body(unique_applicant(), kOffice1, "receive");
     body["due_date"] = due;
-    auto created = session.create_dossier("staff1", body);
-    INFO(describe(created));
-    REQUIRE(created.status == 201);
-    auto made =
-        session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result",
-                            json::object(), session.token("staff1"));
-    REQUIRE(made.status == 201);
-    const std::string item = made.json()["item_id"];
+    const auto item = counter_result_item(session, body);
     for (const auto& code : codes) {
       auto scan = scan_body(item, code, code == "RES" ? kOffice1 : kPostOffice1, timeline.next());
       if (code == "EMI") {

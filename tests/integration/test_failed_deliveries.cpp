@@ -54,15 +54,7 @@ json failed_attempt(const std::string& item, const std::string& when, const std:
 // A new result of a "receive" dossier of MC-HN-BD, brought out for its first delivery on the Friday morning.
 std::string result_out_for_delivery(ApiSession& session, const PastWeek& week,
                                     const TestApplicant& applicant = unique_applicant()) {
-  auto created = session.create_dossier("staff1", dossier_body(applicant, kOffice1, "receive"));
-  INFO(describe(created));
-  REQUIRE(created.status == 201);
-  auto made =
-      session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result",
-                          json::object(), session.token("staff1"));
-  INFO(describe(made));
-  REQUIRE(made.status == 201);
-  const std::string item = made.json()["item_id"];
+  const auto item = counter_result_item(session, dossier_body(applicant, kOffice1, "receive"));
   record(session, "staff1", scan_body(item, "RES", kOffice1, week.at(kFriday, 7)), "handed_to_post");
   record(session, "clerk1", scan_body(item, "EMA", kPostOffice1, week.at(kFriday, 7, 30)), "accepted");
   record(session, "clerk1", scan_body(item, "EMG", kPostOffice1, week.at(kFriday, 8)), "at_delivery_office");

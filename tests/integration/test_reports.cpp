@@ -64,13 +64,7 @@ TEST_CASE("reports: generated traffic is counted as the test counted it") {
   // Four results out for delivery; two fail with the free text "Vắng nhà", one with the code "moved" and a note.
   for (int n = 0; n < 4; ++n) {
     Timeline timeline(std::chrono::minutes(600));
-    auto created = session.create_dossier("staff1", dossier_body(unique_applicant(), kOffice1, "receive"));
-    REQUIRE(created.status == 201);
-    auto made =
-        session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result",
-                            json::object(), session.token("staff1"));
-    REQUIRE(made.status == 201);
-    const std::string result = made.json()["item_id"];
+    const auto result = counter_result_item(session, dossier_body(unique_applicant(), kOffice1, "receive"));
     record(session, "staff1", scan_body(result, "RES", kOffice1, timeline.next()));
     for (const char* code : {"EMA", "EMG", "EDG"}) {
       record(session, "clerk1", scan_body(result, code, kPostOffice1, timeline.next()));
@@ -145,13 +139,7 @@ TEST_CASE("reports: the waiting list shows what waits too long and what is past 
   // A result due yesterday, handed to the post an hour ago: listed for its due date.
   auto body = dossier_body(unique_applicant(), kOffice1, "receive");
   body["due_date"] = dpost::format_date_vn(dpost::now_millis() - 24LL * 60 * 60 * 1000);
-  auto created = session.create_dossier("staff1", body);
-  REQUIRE(created.status == 201);
-  auto made =
-      session.client.post("/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result",
-                          json::object(), session.token("staff1"));
-  REQUIRE(made.status == 201);
-  const std::string overdue = made.json()["item_id"];
+  const auto overdue = counter_result_item(session, body);
   record(session, "staff1", scan_body(overdue, "RES", kOffice1, iso_hours_ago(1)));
 
   const auto report = overview(session, "supervisor1");

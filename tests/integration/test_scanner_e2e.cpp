@@ -403,20 +403,14 @@ TEST_CASE("scanner e2e: a failed attempt carries its reason and action, a hand-o
   Timeline timeline;
 
   // A result on its way to the citizen, out for delivery from BC-HN01.
-  auto created = session.create_dossier("staff1", dossier_body(unique_applicant(), kOffice1, "receive"));
-  REQUIRE(created.status == 201);
-  auto made = session.client.post(
-      "/api/v1/dossiers/" + std::to_string(created.json()["id"].get<long long>()) + "/result", json::object(),
-      session.token("staff1"));
-  REQUIRE(made.status == 201);
-  const std::string item = made.json()["item_id"];
+  const auto item = counter_result_item(session, dossier_body(unique_applicant(), kOffice1, "receive"));
   record(session, "staff1", scan_body(item, "RES", kOffice1, timeline.next()));
   record(session, "clerk1", scan_body(item, "EMA", kPostOffice1, timeline.next()));
   record(session, "clerk1", scan_body(item, "EMG", kPostOffice1, timeline.next()));
   record(session, "clerk1", scan_body(item, "EDG", kPostOffice1, timeline.next()));
 
-  const std::vector<std::string> common{"--site", "BC-HN01", "--stdin",        "--outbox", outbox,
-                                        "--server", url(server), "--device-token", token,   "--lang", "en"};
+  const std::vector<std::string> common{"--site",    "BC-HN01",        "--stdin", "--outbox", outbox, "--server",
+                                        url(server), "--device-token", token,     "--lang",   "en"};
   auto with = [&](std::vector<std::string> args) {
     args.insert(args.end(), common.begin(), common.end());
     return args;

@@ -116,8 +116,8 @@ TEST_CASE("delivery rules: a return after two attempts needs them two working da
 
 TEST_CASE("delivery rules: the dossier's calendar decides, so a holiday between attempts does not count") {
   // Monday 2026-12-07 declared a day off: Friday then Tuesday is only one working day apart under that calendar.
-  const auto holiday_monday = dpost::WorkingCalendar::parse(
-      R"({"fixed_holidays":["01-01"],"years":{"2026":{"holidays":["2026-12-07"]}}})");
+  const auto holiday_monday =
+      dpost::WorkingCalendar::parse(R"({"fixed_holidays":["01-01"],"years":{"2026":{"holidays":["2026-12-07"]}}})");
   const std::vector<FailedAttempt> fri_tue{{at("2026-12-04T10:00"), FailureReason::absent},
                                            {at("2026-12-08T10:00"), FailureReason::absent}};
   CHECK_FALSE(rules(ItemState::attempts_exhausted, EventCode::RTS, fri_tue));
@@ -172,4 +172,14 @@ TEST_CASE("id numbers are masked but for the last four characters") {
   CHECK(dpost::mask_id_number("B1234567") == "****4567");
   CHECK(dpost::mask_id_number("1234") == "****");
   CHECK(dpost::mask_id_number("") == "");
+}
+
+TEST_CASE("delivery rules: a new delivery is the citizen's to ask for only on a leg that comes to them") {
+  using dpost::ItemKind;
+  using dpost::ItemState;
+  CHECK(dpost::redelivery_can_be_asked(ItemKind::result, ItemState::attempt_failed));
+  CHECK(dpost::redelivery_can_be_asked(ItemKind::return_item, ItemState::attempt_failed));
+  CHECK_FALSE(dpost::redelivery_can_be_asked(ItemKind::dossier, ItemState::attempt_failed));
+  CHECK_FALSE(dpost::redelivery_can_be_asked(ItemKind::result, ItemState::attempts_exhausted));
+  CHECK_FALSE(dpost::redelivery_can_be_asked(ItemKind::result, ItemState::out_for_delivery));
 }
