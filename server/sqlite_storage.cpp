@@ -5,6 +5,7 @@
 #include "auth.hpp"
 #include "embedded_file.hpp"
 #include "notify.hpp"
+#include "session_cache.hpp"
 #include "sqlite_conn.hpp"
 #include "sqlite_ledger.hpp"
 
@@ -307,15 +308,22 @@ class SqliteStorage final : public Storage {
 
   std::optional<Actor> find_session(std::string_view token, UnixMillis now) override {
     const auto hash = sha256(token);
+    const std::string key(reinterpret_cast<const char*>(hash.data()), hash.size());
+    if (auto cached = sessions_.find(key, now)) return cached;
+    // Taken before the read transaction opens (session_cache.hpp says why).
+    const auto generation = sessions_.generation();
     auto conn = lease();
     Query q(*conn,
-            "SELECT u.id, u.username, u.role, COALESCE(s.code, '') FROM sessions x JOIN users u ON u.id = x.user_id "
-            "LEFT JOIN sites s ON s.id = u.site_id WHERE x.token_hash = ? AND x.expires_at > ? AND u.active = 1");
+            "SELECT u.id, u.username, u.role, COALESCE(s.code, ''), x.expires_at FROM sessions x "
+            "JOIN users u ON u.id = x.user_id LEFT JOIN sites s ON s.id = u.site_id "
+            "WHERE x.token_hash = ? AND x.expires_at > ? AND u.active = 1");
     q->bind(1, hash.data(), static_cast<int>(hash.size()));
     q->bind(2, static_cast<std::int64_t>(now));
     if (q->executeStep()) {
       auto a = read_actor(*q);
+      const UnixMillis expires_at = q->getColumn(4).getInt64();
       a.scope = load_scope(*conn, a.user_id);
+      sessions_.store(key, {a, expires_at}, generation, now);
       return a;
     }
     // Not a login session: perhaps a scanner's device token (valid until revoked).
@@ -328,6 +336,7 @@ class SqliteStorage final : public Storage {
     auto a = read_actor(*d);
     a.device_id = d->getColumn(4).getInt64();
     a.scope = load_scope(*conn, a.user_id);
+    sessions_.store(key, {a, std::nullopt}, generation, now);
     return a;
   }
 
@@ -584,7 +593,8 @@ class SqliteStorage final : public Storage {
 
   void delete_session(std::string token, Done<bool> done) override {
     submit<bool>(
-        [token = std::move(token)](Conn& c) {
+        [this, token = std::move(token)](Conn& c) {
+          auth_changed_ = true;
           const auto hash = sha256(token);
           Query q(c, "DELETE FROM sessions WHERE token_hash = ?");
           q->bind(1, hash.data(), static_cast<int>(hash.size()));
@@ -807,7 +817,8 @@ class SqliteStorage final : public Storage {
 
   void revoke_device(std::int64_t device_id, Done<bool> done) override {
     submit<bool>(
-        [device_id](Conn& c) {
+        [this, device_id](Conn& c) {
+          auth_changed_ = true;
           Query q(c, "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
           q->bind(1, static_cast<std::int64_t>(now_millis()));
           q->bind(2, device_id);
@@ -1080,7 +1091,7 @@ class SqliteStorage final : public Storage {
 
   void set_user_scope(std::string username, std::vector<std::string> sites, Done<User> done) override {
     submit<User>(
-        [username = std::move(username), sites = std::move(sites)](Conn& c) {
+        [this, username = std::move(username), sites = std::move(sites)](Conn& c) {
           std::int64_t user_id = 0;
           std::string role;
           {
@@ -1097,6 +1108,7 @@ class SqliteStorage final : public Storage {
             if (!row) throw unprocessable("unknown_site", "There is no site with code " + code + ".");
             rows.push_back(*row);
           }
+          auth_changed_ = true;
           {
             Query q(c, "DELETE FROM user_sites WHERE user_id = ?");
             q->bind(1, user_id);
@@ -2018,6 +2030,11 @@ class SqliteStorage final : public Storage {
         }
         const auto error = std::make_exception_ptr(unavailable("Storage is unavailable: the change was not saved."));
         std::fill(errors.begin(), errors.end(), error);
+      }
+      // Cached sessions are dropped once the change is durable (or was rolled back: dropping is always safe).
+      if (auth_changed_) {
+        auth_changed_ = false;
+        sessions_.invalidate();
       }
       if (committed && queued_in_group_) {
         std::function<void()> wake;
@@ -3023,6 +3040,8 @@ class SqliteStorage final : public Storage {
   bool closing_ = false;
   NotificationConfig notify_config_;        // guarded by mutex_
   bool queued_in_group_ = false;            // writer thread only: this group queued notifications
+  bool auth_changed_ = false;               // writer thread only: this group changed who a token stands for
+  SessionCache sessions_;                   // find_session's answers (session_cache.hpp)
   std::vector<AuditEntry> refusal_audits_;  // writer thread only: the current job's refusals, kept on rollback
   LedgerKey ledger_key_;
   bool unsigned_leaves_ = false;  // writer thread only: events appended since the last signed checkpoint
