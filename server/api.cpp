@@ -10,68 +10,21 @@
 #include "route_util.hpp"
 #include "text.hpp"
 #include "views.hpp"
+#include "worker_pool.hpp"
 
 #include <sodium.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 namespace dpost::server {
 namespace {
 
 constexpr std::size_t kMaxUsernameLength = 64;
-
-// ---------------------------------------------------------------- worker pool
-
-// Blocking work (password hashing, storage reads) runs here, never on the I/O threads.
-class WorkerPool {
- public:
-  explicit WorkerPool(std::size_t threads) {
-    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) threads_.emplace_back([this] { loop(); });
-  }
-  ~WorkerPool() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  void post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mutex_);
-      tasks_.push_back(std::move(task));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-        if (tasks_.empty()) return;
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
-      task();
-    }
-  }
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
 
 // ---------------------------------------------------------------- rate limiting
 
@@ -504,7 +457,7 @@ struct Api::Impl {
   Storage& storage;
   ApiOptions options;
   Router router;
-  WorkerPool pool;
+  WorkerPool pool;  // blocking work (password hashing, storage reads), never on the I/O threads
   RateLimiter limiter;
   LoginThrottle login_throttle;
   LookupCodeGuard lookup_codes;

@@ -8,6 +8,7 @@
 #include "session_cache.hpp"
 #include "sqlite_conn.hpp"
 #include "sqlite_ledger.hpp"
+#include "worker_pool.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
@@ -259,6 +260,10 @@ class SqliteStorage final : public Storage {
     db.exec("PRAGMA journal_mode=WAL");
     db.exec("PRAGMA synchronous=FULL");
     db.exec("PRAGMA foreign_keys=ON");
+    // Each job of a group runs in its own savepoint, so SQLite keeps the pages it changes in a sub-journal; past
+    // 64 KiB that goes to a temporary file, written page by page (as many writes as the WAL gets). A group
+    // touches a few hundred KiB at most: keep it in memory.
+    db.exec("PRAGMA temp_store=MEMORY");
     apply_migrations(db);
     ledger_key_ = load_or_create_ledger_key(options_.ledger_key_path.empty() ? options_.path + ".ledger-key"
                                                                              : options_.ledger_key_path);
@@ -1847,6 +1852,7 @@ class SqliteStorage final : public Storage {
     }
     cv_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
+    completions_.join();  // every caller has heard how its write ended
   }
 
  private:
@@ -2044,13 +2050,17 @@ class SqliteStorage final : public Storage {
         }
         if (wake) wake();
       }
-      for (std::size_t i = 0; i < group.size(); ++i) {
-        try {
-          group[i].finish(errors[i]);
-        } catch (const std::exception& e) {
-          log_event(LogLevel::error, "storage_completion_failed", {{"error", e.what()}});
+      // The callers are told on another thread (building and sending answers is ~1/7 of the writer's time
+      // under a scan load): the writer goes straight on to the next group. One thread, so in commit order.
+      completions_.post([group = std::move(group), errors = std::move(errors)] {
+        for (std::size_t i = 0; i < group.size(); ++i) {
+          try {
+            group[i].finish(errors[i]);
+          } catch (const std::exception& e) {
+            log_event(LogLevel::error, "storage_completion_failed", {{"error", e.what()}});
+          }
         }
-      }
+      });
     }
   }
 
@@ -3048,6 +3058,7 @@ class SqliteStorage final : public Storage {
   UnixMillis last_checkpoint_at_ = 0;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Conn>> pool_;
+  WorkerPool completions_{1};  // runs each group's `finish` calls after its commit (writer_loop)
 };
 
 }  // namespace
