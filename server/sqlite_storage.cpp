@@ -264,6 +264,13 @@ class SqliteStorage final : public Storage {
     // 64 KiB that goes to a temporary file, written page by page (as many writes as the WAL gets). A group
     // touches a few hundred KiB at most: keep it in memory.
     db.exec("PRAGMA temp_store=MEMORY");
+    // The WAL is copied back into the database every 10,000 pages (~40 MB) instead of SQLite's 1,000: the same
+    // hot pages (the newest events, their items, the ledger's edge) are copied once instead of ten times, and
+    // the writer, which runs the checkpoint after its commit, spends a tenth of the time on it (+12% scans/s
+    // in alternating runs). Crash recovery reads at most that much log. After a reset the log file is cut
+    // back to 64 MB, so a burst that outran the checkpoints does not keep its disk space.
+    db.exec("PRAGMA wal_autocheckpoint=10000");
+    db.exec("PRAGMA journal_size_limit=67108864");
     apply_migrations(db);
     ledger_key_ = load_or_create_ledger_key(options_.ledger_key_path.empty() ? options_.path + ".ledger-key"
                                                                              : options_.ledger_key_path);
