@@ -2011,10 +2011,10 @@ class SqliteStorage final : public Storage {
       try {
         db.exec("BEGIN IMMEDIATE");
         for (std::size_t i = 0; i < group.size(); ++i) {
-          db.exec("SAVEPOINT job");
+          Query(*writer_, "SAVEPOINT job")->exec();  // prepared once: two statements per job otherwise parsed
           try {
             group[i].apply(*writer_);
-            db.exec("RELEASE job");
+            Query(*writer_, "RELEASE job")->exec();
           } catch (...) {
             errors[i] = std::current_exception();
             writer_->reset_all();
