@@ -204,11 +204,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const auto& request = parser_->get();
-    if (request.version() >= 11 && request.find(http::field::host) == request.end()) {
+    if (auto refusal = framing_refusal(request)) {
       version_ = request.version();
       must_close_ = true;
       unread_input_ = !parser_->is_done();
-      send(error_response(400, "missing_host", "An HTTP/1.1 request needs a Host header."));
+      send(std::move(*refusal));
       return;
     }
     if (parser_->is_done()) {
@@ -217,6 +217,31 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     stream_.expires_after(shared_->options.body_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
+  }
+
+  // RFC 9112 3.2 and 6.1: no Host on HTTP/1.1 or more than one, or a transfer coding other than one "chunked"
+  // (Beast would read "gzip, chunked" as plain chunked and hand on the gzip bytes as the body). A proxy in
+  // front may have framed such a request differently from us, so it is refused and the connection closed.
+  static std::optional<HttpResponse> framing_refusal(const http::request<http::string_body>& request) {
+    const auto hosts =
+        std::distance(request.equal_range(http::field::host).first, request.equal_range(http::field::host).second);
+    if (request.version() >= 11 && hosts == 0) {
+      return error_response(400, "missing_host", "An HTTP/1.1 request needs a Host header.");
+    }
+    if (hosts > 1) return error_response(400, "duplicate_host", "A request has exactly one Host header.");
+    std::size_t codings = 0;
+    bool only_chunked = true;
+    for (auto [it, end] = request.equal_range(http::field::transfer_encoding); it != end; ++it) {
+      for (const auto& coding : http::token_list{it->value()}) {
+        ++codings;
+        only_chunked = only_chunked && beast::iequals(coding, "chunked");
+      }
+    }
+    if (codings > 1 || !only_chunked) {
+      return error_response(501, "unsupported_transfer_coding",
+                            "Only \"Transfer-Encoding: chunked\" is understood: send the body plain or chunked.");
+    }
+    return std::nullopt;
   }
 
   void on_body(beast::error_code ec, std::size_t /*bytes*/) {

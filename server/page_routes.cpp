@@ -558,13 +558,20 @@ std::string etag_of(const EmbeddedFile& file) {
   return tag + "\"";
 }
 
+// If-None-Match names this ETag, or is "*" (any version of a file that exists).
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  const auto first = if_none_match.find_first_not_of(" \t");
+  if (first != std::string_view::npos && if_none_match.substr(first).starts_with('*')) return true;
+  return if_none_match.find(etag) != std::string_view::npos;
+}
+
 // Staff pages: scripts and styles come only from this server; PDFs open from blob: URLs. Browsers keep them
 // and revalidate each time (no-cache + ETag): an unchanged file costs one 304 with no body on a slow line,
 // and a new build's files are never served stale.
 HttpResponse staff_page(const HttpRequest& req, const EmbeddedFile& file) {
   HttpResponse r;
   const auto etag = etag_of(file);
-  if (req.header("if-none-match").find(etag) != std::string_view::npos) {
+  if (etag_matches(req.header("if-none-match"), etag)) {
     r.status = 304;
   } else {
     r.content_type = std::string(content_type_for(file.name));
@@ -587,7 +594,7 @@ HttpResponse api_description(const HttpRequest& req) {
   const auto& file = files.front();
   HttpResponse r;
   const auto etag = etag_of(file);
-  if (req.header("if-none-match").find(etag) != std::string_view::npos) {
+  if (etag_matches(req.header("if-none-match"), etag)) {
     r.status = 304;
   } else {
     r.content_type = "application/json";

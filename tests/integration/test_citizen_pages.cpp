@@ -106,6 +106,9 @@ TEST_CASE("staff pages and their assets are cached by the browser and revalidate
     auto stale = session.client.request("GET", path, "", {{"If-None-Match", "\"0000000000000000\""}});
     CHECK(stale.status == 200);
     CHECK(stale.body == first.body);
+    // "*" matches any version of a file that exists (RFC 9110 13.1.2), and a list is searched.
+    CHECK(session.client.request("GET", path, "", {{"If-None-Match", "*"}}).status == 304);
+    CHECK(session.client.request("GET", path, "", {{"If-None-Match", "\"0000000000000000\", " + etag}}).status == 304);
   }
   // No CDN: the pages load scripts and styles from this server only.
   auto desk = session.client.get("/supervisor");

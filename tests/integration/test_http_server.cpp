@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace dpost::server;
@@ -329,6 +330,39 @@ TEST_CASE("http server: HTTP/1.1 without Host is a 400") {
   CHECK(response->status == 400);
   CHECK(error_of(*response)["code"] == "missing_host");
   CHECK(client.closed_by_server());
+}
+
+TEST_CASE(
+    "http server: two Host headers, or a transfer coding besides chunked, are refused and the connection closes") {
+  // What a proxy in front and this server disagree on is how request smuggling starts (RFC 9112 3.2, 6.1).
+  const std::vector<std::tuple<std::string, int, std::string>> cases = {
+      {"GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "duplicate_host"},
+      {"GET /a HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 400, "duplicate_host"},
+      {"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501,
+       "unsupported_transfer_coding"},
+      {"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501,
+       "unsupported_transfer_coding"},
+      {"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 501,
+       "unsupported_transfer_coding"},
+  };
+  TestServer server;
+  for (const auto& [raw, status, code] : cases) {
+    INFO(raw);
+    Client client(server.port());
+    REQUIRE(client.send(raw));
+    auto response = client.read_response();
+    REQUIRE(response);
+    CHECK(response->status == status);
+    CHECK(error_of(*response)["code"] == code);
+    CHECK(client.closed_by_server());
+  }
+  // Plain chunked is still read.
+  Client client(server.port());
+  REQUIRE(client.send("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status != 501);
+  CHECK(response->status != 400);
 }
 
 TEST_CASE("http server: malformed HTTP is a 400 and the connection closes") {
