@@ -159,6 +159,8 @@ try {
   await page.waitFor(`document.querySelector('#scans tr').dataset.code === 'EDG' && document.querySelector('#scans tr').dataset.outcome === 'ok'`, "the second attempt starts");
   await page.eval(`${byId("ev-EMI")}.click()`);
   assert.equal(await page.eval(`${byId("emi-fields")}.hidden`), false, "the recipient fields show for EMI");
+  // A dossier handed to the office also ends in EMI: the form says the recipient fields are for results only.
+  assert.match(await page.eval(`${byId("emi-hint")}.textContent`), /Hồ sơ giao cho bộ phận một cửa: để trống/, "the EMI form says when to leave it empty");
   await page.eval(`(() => {
     document.getElementById("recipient-name").value = "Trần Thị Nhận Thay";
     document.getElementById("id-checked").checked = true;
