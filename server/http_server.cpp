@@ -207,7 +207,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto refusal = framing_refusal(request)) {
       version_ = request.version();
       must_close_ = true;
-      unread_input_ = !parser_->is_done();
+      // A refused Transfer-Encoding leaves Beast thinking the body is empty while the client may still be
+      // sending it: linger so that the answer is not lost to a reset.
+      unread_input_ = !parser_->is_done() || request.count(http::field::transfer_encoding) > 0;
       send(std::move(*refusal));
       return;
     }
@@ -229,6 +231,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return error_response(400, "missing_host", "An HTTP/1.1 request needs a Host header.");
     }
     if (hosts > 1) return error_response(400, "duplicate_host", "A request has exactly one Host header.");
+    if (request.count(http::field::transfer_encoding) == 0) return std::nullopt;
+    // HTTP/1.0 has no transfer codings: such a message's framing is faulty (RFC 9112 6.1).
+    if (request.version() < 11) {
+      return error_response(400, "malformed_request", "HTTP/1.0 has no Transfer-Encoding: send a Content-Length.");
+    }
     std::size_t codings = 0;
     bool only_chunked = true;
     for (auto [it, end] = request.equal_range(http::field::transfer_encoding); it != end; ++it) {
@@ -237,7 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
         only_chunked = only_chunked && beast::iequals(coding, "chunked");
       }
     }
-    if (codings > 1 || !only_chunked) {
+    if (codings != 1 || !only_chunked) {
       return error_response(501, "unsupported_transfer_coding",
                             "Only \"Transfer-Encoding: chunked\" is understood: send the body plain or chunked.");
     }

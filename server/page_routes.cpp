@@ -561,7 +561,8 @@ std::string etag_of(const EmbeddedFile& file) {
 // If-None-Match names this ETag, or is "*" (any version of a file that exists).
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   const auto first = if_none_match.find_first_not_of(" \t");
-  if (first != std::string_view::npos && if_none_match.substr(first).starts_with('*')) return true;
+  const auto last = if_none_match.find_last_not_of(" \t");
+  if (first != std::string_view::npos && if_none_match.substr(first, last - first + 1) == "*") return true;
   return if_none_match.find(etag) != std::string_view::npos;
 }
 

@@ -37,7 +37,13 @@ class WorkerPool {
     }
     cv_.notify_all();
     for (auto& t : threads_) {
-      if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
+      if (!t.joinable()) continue;
+      // Called from one of its own tasks: that thread ends once the queue is empty; it cannot join itself.
+      if (t.get_id() == std::this_thread::get_id()) {
+        t.detach();
+      } else {
+        t.join();
+      }
     }
   }
 

@@ -344,6 +344,12 @@ TEST_CASE(
        "unsupported_transfer_coding"},
       {"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 501,
        "unsupported_transfer_coding"},
+      {"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,\r\n\r\n", 501, "unsupported_transfer_coding"},
+      // A refused coding leaves the body unread: the answer must still arrive while the client sends it.
+      {"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n" + std::string(60000, 'z'), 501,
+       "unsupported_transfer_coding"},
+      {"POST /a HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
+       "malformed_request"},
   };
   TestServer server;
   for (const auto& [raw, status, code] : cases) {
