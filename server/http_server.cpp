@@ -225,8 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // (Beast would read "gzip, chunked" as plain chunked and hand on the gzip bytes as the body). A proxy in
   // front may have framed such a request differently from us, so it is refused and the connection closed.
   static std::optional<HttpResponse> framing_refusal(const http::request<http::string_body>& request) {
-    const auto hosts =
-        std::distance(request.equal_range(http::field::host).first, request.equal_range(http::field::host).second);
+    const auto hosts = request.count(http::field::host);
     if (request.version() >= 11 && hosts == 0) {
       return error_response(400, "missing_host", "An HTTP/1.1 request needs a Host header.");
     }

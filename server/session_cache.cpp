@@ -2,9 +2,9 @@
 
 namespace dpost::server {
 
-std::optional<Actor> SessionCache::find(std::string_view token_hash, UnixMillis now) const {
+std::optional<Actor> SessionCache::find(const std::string& token_hash, UnixMillis now) const {
   std::lock_guard lock(mutex_);
-  const auto it = entries_.find(std::string(token_hash));
+  const auto it = entries_.find(token_hash);
   if (it == entries_.end()) return std::nullopt;
   const auto& s = it->second;
   if (s.generation != generation_.load()) return std::nullopt;

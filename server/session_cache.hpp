@@ -7,7 +7,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 
 namespace dpost::server {
@@ -19,8 +18,8 @@ namespace dpost::server {
 // invalidate() after the commit returned, and a reader takes generation() before it opens its read
 // transaction and stores its answer under that generation. An answer read before a commit therefore carries
 // an older generation than the one invalidate() leaves, and is never served. Entries also age out after
-// `max_age_ms`, which bounds what another process writing the same database (dossier-server create-admin)
-// can leave stale.
+// `max_age_ms`, which bounds how long a change written by another process into the same database file can go
+// unseen.
 class SessionCache {
  public:
   explicit SessionCache(std::int64_t max_age_ms = 10'000, std::size_t max_entries = 4096)
@@ -33,7 +32,7 @@ class SessionCache {
 
   std::uint64_t generation() const { return generation_.load(); }
 
-  std::optional<Actor> find(std::string_view token_hash, UnixMillis now) const;
+  std::optional<Actor> find(const std::string& token_hash, UnixMillis now) const;
 
   // Keeps `entry` unless the cache was invalidated since `generation` was taken.
   void store(std::string token_hash, Entry entry, std::uint64_t generation, UnixMillis now);

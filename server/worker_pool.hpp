@@ -12,7 +12,8 @@
 namespace dpost::server {
 
 // Threads taking tasks from one queue. With one thread, tasks run one at a time in the order posted.
-// join() (and the destructor) runs every task already posted, then stops the threads.
+// join() (and the destructor) runs every task already posted, then stops the threads; it is never called from
+// one of the pool's own tasks (a thread cannot wait for itself).
 class WorkerPool {
  public:
   explicit WorkerPool(std::size_t threads) {
@@ -37,13 +38,7 @@ class WorkerPool {
     }
     cv_.notify_all();
     for (auto& t : threads_) {
-      if (!t.joinable()) continue;
-      // Called from one of its own tasks: that thread ends once the queue is empty; it cannot join itself.
-      if (t.get_id() == std::this_thread::get_id()) {
-        t.detach();
-      } else {
-        t.join();
-      }
+      if (t.joinable()) t.join();
     }
   }
 
