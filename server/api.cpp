@@ -417,7 +417,7 @@ struct Api::Impl {
   Impl(Storage& s, ApiOptions o)
       : storage(s),
         options(std::move(o)),
-        pool(options.workers),
+        pool(options.workers, "dpost-work"),
         limiter(options.public_rate_per_minute),
         context{storage, options, [this](const HttpRequest& r) { return authenticate(r); },
                 [this](const HttpRequest& r) { check_public_rate(r); },
@@ -467,11 +467,25 @@ struct Api::Impl {
 
   // --- auth
 
-  Actor authenticate(const HttpRequest& req) {
+  // Whether authenticate(req) would find its token without a read. It can still miss if the cache is emptied
+  // in between (a logout or a revocation): that one request then reads, and a revoked device's refusal writes
+  // its audit row, on the I/O thread.
+  bool token_is_cached(const HttpRequest& req) {
+    const auto token = bearer_token(req);
+    return token && storage.cached_session(*token, now_millis()).has_value();
+  }
+
+  static std::optional<std::string_view> bearer_token(const HttpRequest& req) {
     const auto header = req.header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
-    if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) throw unauthorized();
-    const auto token = header.substr(kBearer.size());
+    if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) return std::nullopt;
+    return header.substr(kBearer.size());
+  }
+
+  Actor authenticate(const HttpRequest& req) {
+    const auto bearer = bearer_token(req);
+    if (!bearer) throw unauthorized();
+    const auto token = *bearer;
     auto actor = storage.find_session(token, now_millis());
     if (!actor) {
       if (auto device = storage.revoked_device(token)) {
@@ -578,8 +592,13 @@ struct Api::Impl {
     router.add("GET", "/api/v1/dossiers/{id}", [this](HttpRequest& r, Reply reply) { get_dossier(r, reply); });
     router.add("POST", "/api/v1/dossiers/{id}/result",
                [this](HttpRequest& r, Reply reply) { create_result(r, std::move(reply)); });
-    router.add("POST", "/api/v1/scans", [this](HttpRequest& r, Reply reply) { scan(r, std::move(reply)); });
-    router.add("POST", "/api/v1/scans/batch", [this](HttpRequest& r, Reply reply) { scan_batch(r, std::move(reply)); });
+    // Scans only parse and queue for the writer: inline once their token is known (Exec says why).
+    router.add(
+        "POST", "/api/v1/scans", [this](HttpRequest& r, Reply reply) { scan(r, std::move(reply)); },
+        Exec::inline_if_authenticated);
+    router.add(
+        "POST", "/api/v1/scans/batch", [this](HttpRequest& r, Reply reply) { scan_batch(r, std::move(reply)); },
+        Exec::inline_if_authenticated);
     router.add("GET", "/api/v1/items/{item_id}", [this](HttpRequest& r, Reply reply) { get_item(r, reply); });
     // Public look-ups are short indexed reads: served on the I/O thread, no hop through the pool.
     router.add(
@@ -1038,7 +1057,7 @@ struct Api::Impl {
     }
     request.params = std::move(match.params);
     const Handler* handler = match.handler;
-    if (match.exec == Exec::inline_io) {
+    if (match.exec == Exec::inline_io || (match.exec == Exec::inline_if_authenticated && token_is_cached(request))) {
       guarded(reply, [&] { (*handler)(request, reply); });
       return;
     }

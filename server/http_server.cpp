@@ -2,6 +2,7 @@
 #include "access_log.hpp"
 
 #include "api_error.hpp"
+#include "thread_name.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -516,7 +517,13 @@ struct HttpServer::Impl {
     const std::size_t thread_count = std::max<std::size_t>(1, shared->options.io_threads);
     std::vector<std::thread> threads;
     threads.reserve(thread_count - 1);
-    for (std::size_t i = 1; i < thread_count; ++i) threads.emplace_back([this] { run_io(); });
+    for (std::size_t i = 1; i < thread_count; ++i) {
+      threads.emplace_back([this, i] {
+        set_thread_name("dpost-io-" + std::to_string(i + 1));
+        run_io();
+      });
+    }
+    set_thread_name("dpost-io-1");  // the thread that called serve(): main() in dossier-server
     run_io();
     for (auto& thread : threads) thread.join();
   }

@@ -3,6 +3,7 @@
 
 #include "auth.hpp"
 #include "json_writer.hpp"
+#include "thread_name.hpp"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -323,6 +324,7 @@ void Notifier::stop() {
 
 void Notifier::run(NotificationChannel channel, Sender& sender) {
   const std::string name(to_string(channel));
+  set_thread_name("dpost-" + name);  // dpost-citizen, dpost-webhook
   std::uint64_t seen = 0;
   for (;;) {
     {

@@ -12,7 +12,10 @@ using Handler = std::function<void(HttpRequest&, Reply)>;
 
 // Where a handler runs: inline on the I/O thread (short, non-blocking reads such as public tracking and
 // health checks) or on the worker pool (anything that may block: password hashing, larger queries).
-enum class Exec { inline_io, worker };
+// inline_if_authenticated: inline when the request's bearer token is already in the session cache, so the
+// handler checks it without a read; otherwise on the pool. For handlers that then only parse and hand their
+// work to the writer (scans): each hop between threads costs a wake-up, and a scan has three more.
+enum class Exec { inline_io, worker, inline_if_authenticated };
 
 // The route table: method + pattern with {name} segments, e.g. "/api/v1/items/{item_id}".
 class Router {

@@ -288,7 +288,10 @@ class SqliteStorage final : public Storage {
       tx.commit();
     }
     register_rules(db);
-    writer_thread_ = std::thread([this] { writer_loop(); });
+    writer_thread_ = std::thread([this] {
+      set_thread_name("dpost-writer");
+      writer_loop();
+    });
   }
 
   ~SqliteStorage() override { close(); }
@@ -316,6 +319,11 @@ class SqliteStorage final : public Storage {
     r.user = read_user(*q);
     r.password_hash = q->getColumn(6).getString();
     return r;
+  }
+
+  std::optional<Actor> cached_session(std::string_view token, UnixMillis now) override {
+    const auto hash = sha256(token);
+    return sessions_.find(std::string(reinterpret_cast<const char*>(hash.data()), hash.size()), now);
   }
 
   std::optional<Actor> find_session(std::string_view token, UnixMillis now) override {
@@ -3065,7 +3073,7 @@ class SqliteStorage final : public Storage {
   UnixMillis last_checkpoint_at_ = 0;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Conn>> pool_;
-  WorkerPool completions_{1};  // runs each group's `finish` calls after its commit (writer_loop)
+  WorkerPool completions_{1, "dpost-done"};  // runs each group's `finish` calls after its commit (writer_loop)
 };
 
 }  // namespace

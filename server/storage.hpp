@@ -455,6 +455,8 @@ class Storage {
   virtual std::optional<LoginRecord> find_login(std::string_view username) = 0;
   // A login session token or a device token (not revoked, of an active user).
   virtual std::optional<Actor> find_session(std::string_view token, UnixMillis now) = 0;
+  // find_session's answer when it is known without reading the database (a cache), else nothing; never blocks.
+  virtual std::optional<Actor> cached_session(std::string_view /*token*/, UnixMillis /*now*/) { return std::nullopt; }
   virtual std::optional<Site> find_site(std::string_view code) = 0;
   virtual std::vector<Site> list_sites() = 0;
   virtual std::vector<User> list_users() = 0;

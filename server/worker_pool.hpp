@@ -6,8 +6,11 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "thread_name.hpp"
 
 namespace dpost::server {
 
@@ -16,8 +19,14 @@ namespace dpost::server {
 // one of the pool's own tasks (a thread cannot wait for itself).
 class WorkerPool {
  public:
-  explicit WorkerPool(std::size_t threads) {
-    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) threads_.emplace_back([this] { loop(); });
+  // Its threads are named `name`-1, `name`-2, ... (thread_name.hpp).
+  WorkerPool(std::size_t threads, std::string name) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
+      threads_.emplace_back([this, thread_name = name + "-" + std::to_string(i + 1)] {
+        set_thread_name(thread_name);
+        loop();
+      });
+    }
   }
   ~WorkerPool() { join(); }
   WorkerPool(const WorkerPool&) = delete;

@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace dpost::test;
@@ -239,4 +242,31 @@ TEST_CASE("ops: /metrics shows the storage writer and the notification queue, ev
       previous_bucket = std::stod(value);
     }
   }
+}
+
+TEST_CASE("ops: the server's threads are named, so top -H, ps -L and perf show which one is busy") {
+  TestServer server({"--demo", "--io-threads", "2", "--workers", "2"});
+  const std::vector<std::string> expected = {"dpost-io-1",   "dpost-io-2",   "dpost-writer", "dpost-done-1",
+                                             "dpost-work-1", "dpost-work-2", "dpost-citizen"};
+  auto thread_names = [&] {
+    std::set<std::string> names;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(server.pid()) + "/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      names.insert(name);
+    }
+    return names;
+  };
+  // A thread names itself when it starts, which can be just after the server says it listens.
+  std::set<std::string> names;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    names = thread_names();
+    if (std::all_of(expected.begin(), expected.end(), [&](const auto& n) { return names.count(n) == 1; })) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::string all;
+  for (const auto& n : names) all += n + " ";
+  INFO("threads: ", all);
+  for (const auto& name : expected) CHECK(names.count(name) == 1);
 }
