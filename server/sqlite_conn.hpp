@@ -19,7 +19,10 @@ namespace dpost::server::sqlite {
 // A connection with its prepared statements, used by one thread at a time.
 class Conn {
  public:
-  Conn(const std::string& path, int flags) : db_(path, flags) { db_.setBusyTimeout(5000); }
+  // `vfs`: a registered SQLite VFS by name, or empty for the default.
+  Conn(const std::string& path, int flags, const std::string& vfs = {}) : db_(path, flags, 0, vfs) {
+    db_.setBusyTimeout(5000);
+  }
   SQLite::Database& db() { return db_; }
 
   // Statements are cached by the address of their SQL literal: every call site passes a literal.

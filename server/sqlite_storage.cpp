@@ -8,6 +8,7 @@
 #include "session_cache.hpp"
 #include "sqlite_conn.hpp"
 #include "sqlite_ledger.hpp"
+#include "sqlite_wal_buffer.hpp"
 #include "worker_pool.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -253,7 +254,9 @@ class SqliteStorage final : public Storage {
       probe.db().execAndGet("SELECT COUNT(*) FROM schema_migrations");
       return;
     }
-    writer_ = std::make_unique<Conn>(options_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    // The writer's WAL frames reach the kernel in one write per commit (sqlite_wal_buffer.hpp says how).
+    writer_ = std::make_unique<Conn>(options_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                     options_.buffer_wal_writes ? wal_buffer_vfs() : std::string());
     auto& db = writer_->db();
     // Durability: WAL with synchronous=FULL fsyncs the log at every commit, so a commit that returned has
     // survived power loss; group commit (writer_loop) spreads that fsync over every write queued meanwhile.

@@ -21,6 +21,9 @@ struct SqliteOptions {
   // The deadline rules in force (calendar.hpp): stored by hash at open, attached to every new dossier and to
   // dossiers from before schema 0006. Default: the embedded Vietnamese calendar and leg limits.
   std::optional<RuleSet> rules;
+  // The writer's WAL frames go to the kernel in one write per commit (sqlite_wal_buffer.hpp); off only to
+  // measure the difference.
+  bool buffer_wal_writes = true;
 };
 
 // Opens (creating if needed) the database, applies the embedded migrations in order and starts the writer.
