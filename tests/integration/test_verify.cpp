@@ -236,3 +236,45 @@ TEST_CASE("verify: the ledger finds edits to events and to itself, and names wha
     }
   }
 }
+
+TEST_CASE("verify: every ledger leaf has its own 16-byte salt, also past the first 256 (one draw of the pool)") {
+  TestServer server({"--demo"});
+  {
+    ApiSession session(server);
+    Timeline timeline;
+    const auto item_id = accepted_dossier_item(session, timeline);
+    nlohmann::json events = nlohmann::json::array();
+    for (int i = 0; i < 300; ++i) {
+      events.push_back(
+          scan_body(item_id, i % 2 == 0 ? "EDD" : "EDE", kPostOffice1, timeline.next(std::chrono::seconds(10))));
+    }
+    auto answer =
+        session.client.post("/api/v1/scans/batch", nlohmann::json{{"events", events}}, session.token("clerk1"));
+    INFO(describe(answer));
+    REQUIRE(answer.status == 200);
+    int recorded = 0;
+    const auto body = answer.json();
+    std::string first_refusal;
+    for (const auto& r : body["results"]) {
+      if (r["outcome"] == "recorded") {
+        ++recorded;
+      } else if (first_refusal.empty()) {
+        first_refusal = r.dump();
+      }
+    }
+    INFO(first_refusal);
+    CHECK(recorded == 300);
+  }
+  REQUIRE(server.stop() == 0);
+  SQLite::Database db(server.db_path(), SQLite::OPEN_READONLY);
+  SQLite::Statement q(db,
+                      "SELECT COUNT(*), COUNT(DISTINCT salt), MIN(length(salt)), MAX(length(salt)), "
+                      "SUM(salt = zeroblob(16)) FROM ledger_leaves");
+  REQUIRE(q.executeStep());
+  CHECK(q.getColumn(0).getInt() > 300);
+  CHECK(q.getColumn(1).getInt() == q.getColumn(0).getInt());
+  CHECK(q.getColumn(2).getInt() == 16);
+  CHECK(q.getColumn(3).getInt() == 16);
+  CHECK(q.getColumn(4).getInt() == 0);
+  CHECK(run_server_tool({"verify", "--db", server.db_path()}, server.log_path()) == 0);
+}
