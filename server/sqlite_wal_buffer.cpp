@@ -29,9 +29,12 @@ struct File {
   unsigned char* buffer = nullptr;
   std::size_t capacity = 0;
   std::size_t length = 0;
-  sqlite3_int64 offset = 0;        // where buffer[0] goes in the file
-  bool commit_pending = false;     // a commit frame's header is buffered: flush after its page
-  int deferred_error = SQLITE_OK;  // a flush that failed where no error can be returned: the next call's
+  sqlite3_int64 offset = 0;       // where buffer[0] goes in the file
+  sqlite3_int64 written_end = 0;  // the end of everything written so far (buffered or not) since the WAL header
+  bool commit_pending = false;    // a commit frame's header is buffered: flush after its page
+  // A failed flush: its frames are lost, so every later call on the file fails with it until the write
+  // transaction ends (the db file releases the WAL write lock), and that transaction cannot commit.
+  int failed = SQLITE_OK;
 };
 
 constexpr std::size_t kFileBytes = (sizeof(File) + 15) & ~std::size_t{15};
@@ -60,26 +63,41 @@ int inner_write(File* f, const void* data, std::size_t n, sqlite3_int64 at) {
 }
 
 int flush(File* f) {
-  if (f->deferred_error != SQLITE_OK) {
-    const int rc = f->deferred_error;
-    f->deferred_error = SQLITE_OK;
-    f->length = 0;
-    f->commit_pending = false;
-    return rc;
-  }
+  if (f->failed != SQLITE_OK) return f->failed;
   if (f->length == 0) return SQLITE_OK;
   const int rc = inner_write(f, f->buffer, f->length, f->offset);
   f->length = 0;
   f->commit_pending = false;
+  if (rc != SQLITE_OK) f->failed = rc;
   return rc;
 }
 
+// For the calls that read or measure the WAL: a lost write must fail them too, and as an I/O error even when it
+// was a full disk. SQLite takes SQLITE_FULL from a read as a statement's failure and goes on with the
+// transaction, which would then commit without the lost frames; an I/O error rolls the whole transaction back.
+int flush_before_use(File* f) {
+  const int rc = flush(f);
+  return rc == SQLITE_FULL ? SQLITE_IOERR_WRITE : rc;
+}
+
 // The WAL of a database file, flushed before anyone can learn of its frames through the wal-index. These
-// callers cannot return an error: a failed write is kept and returned by the WAL file's next call, so the
-// transaction it belongs to fails instead of committing without its frames.
+// callers cannot return an error: a failed flush stays in `failed` (see File).
 void flush_wal_of(File* db) {
-  if (!db->wal || db->wal->length == 0) return;
-  if (const int rc = flush(db->wal); rc != SQLITE_OK) db->wal->deferred_error = rc;
+  if (db->wal) flush(db->wal);
+}
+
+// SQLite's WAL_WRITE_LOCK is shm lock 0: released exclusively, the write transaction is over (committed or
+// rolled back), and frames it failed to write can no longer matter.
+void write_transaction_ended(File* db) {
+  File* wal = db->wal;
+  if (!wal) return;
+  if (wal->failed != SQLITE_OK) {
+    wal->failed = SQLITE_OK;
+    wal->length = 0;
+    wal->commit_pending = false;
+  } else {
+    flush(wal);
+  }
 }
 
 bool is_commit_frame_header(const void* data, int n, sqlite3_int64 at) {
@@ -110,7 +128,7 @@ int x_close(sqlite3_file* pf) {
 int x_read(sqlite3_file* pf, void* out, int n, sqlite3_int64 at) {
   File* f = as_file(pf);
   if (f->is_wal) {
-    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    if (const int rc = flush_before_use(f); rc != SQLITE_OK) return rc;
   }
   return f->inner->pMethods->xRead(f->inner, out, n, at);
 }
@@ -118,24 +136,27 @@ int x_read(sqlite3_file* pf, void* out, int n, sqlite3_int64 at) {
 int x_write(sqlite3_file* pf, const void* data, int n, sqlite3_int64 at) {
   File* f = as_file(pf);
   if (!f->is_wal || n <= 0) return f->inner->pMethods->xWrite(f->inner, data, n, at);
-  if (f->deferred_error != SQLITE_OK) return flush(f);
+  if (f->failed != SQLITE_OK) return f->failed;
   const auto size = static_cast<std::size_t>(n);
-  const sqlite3_int64 end = f->offset + static_cast<sqlite3_int64>(f->length);
-  if (f->length > 0 && at >= f->offset && at + n <= end) {
-    // A frame rewritten within its transaction (SQLite does that for a page changed twice).
-    std::memcpy(f->buffer + (at - f->offset), data, size);
-    return SQLITE_OK;
+  const sqlite3_int64 write_end = at + n;
+  if (at == 0) f->written_end = 0;  // the header of a new log: what came before is the old log's
+  if (at < f->written_end || at == 0) {
+    // Not an append: a rewritten frame (a page changed twice in a transaction, checksums redone), or the WAL
+    // header. Rare: everything before goes out, then this write, directly and in order.
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    f->written_end = std::max(f->written_end, write_end);
+    return inner_write(f, data, size, at);
   }
-  if (f->length > 0 && (at != end || f->length + size > f->capacity)) {
+  const bool completes_commit = f->commit_pending;  // this is the page of a buffered commit frame header
+  if (f->length > 0 && (at != f->offset + static_cast<sqlite3_int64>(f->length) || f->length + size > f->capacity)) {
     if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   }
-  if (f->length == 0) {
-    if (size > f->capacity / 2) return inner_write(f, data, size, at);
-    f->offset = at;
-  }
+  f->written_end = write_end;
+  if (f->length == 0 && size > f->capacity / 2) return inner_write(f, data, size, at);
+  if (f->length == 0) f->offset = at;
   std::memcpy(f->buffer + f->length, data, size);
   f->length += size;
-  if (f->commit_pending) return flush(f);  // this was the commit frame's page
+  if (completes_commit) return flush(f);
   if (is_commit_frame_header(data, n, at)) f->commit_pending = true;
   return SQLITE_OK;
 }
@@ -143,15 +164,16 @@ int x_write(sqlite3_file* pf, const void* data, int n, sqlite3_int64 at) {
 int x_truncate(sqlite3_file* pf, sqlite3_int64 size) {
   File* f = as_file(pf);
   if (f->is_wal) {
-    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    if (const int rc = flush_before_use(f); rc != SQLITE_OK) return rc;
   }
+  if (f->is_wal) f->written_end = std::min(f->written_end, size);
   return f->inner->pMethods->xTruncate(f->inner, size);
 }
 
 int x_sync(sqlite3_file* pf, int flags) {
   File* f = as_file(pf);
   if (f->is_wal) {
-    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    if (const int rc = flush_before_use(f); rc != SQLITE_OK) return rc;
   }
   return f->inner->pMethods->xSync(f->inner, flags);
 }
@@ -159,7 +181,7 @@ int x_sync(sqlite3_file* pf, int flags) {
 int x_file_size(sqlite3_file* pf, sqlite3_int64* size) {
   File* f = as_file(pf);
   if (f->is_wal) {
-    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    if (const int rc = flush_before_use(f); rc != SQLITE_OK) return rc;
   }
   return f->inner->pMethods->xFileSize(f->inner, size);
 }
@@ -177,7 +199,7 @@ int x_check_reserved_lock(sqlite3_file* pf, int* out) {
 int x_file_control(sqlite3_file* pf, int op, void* arg) {
   File* f = as_file(pf);
   if (f->is_wal) {
-    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    if (const int rc = flush_before_use(f); rc != SQLITE_OK) return rc;
   }
   if (op == SQLITE_FCNTL_VFSNAME) {
     // Named as the shim over the inner VFS, as SQLite's own shims do.
@@ -204,7 +226,11 @@ int x_shm_map(sqlite3_file* pf, int region, int size, int extend, void volatile*
 }
 int x_shm_lock(sqlite3_file* pf, int offset, int n, int flags) {
   File* f = as_file(pf);
-  flush_wal_of(f);
+  if (offset == 0 && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE)) {
+    write_transaction_ended(f);
+  } else {
+    flush_wal_of(f);
+  }
   return f->inner->pMethods->xShmLock(f->inner, offset, n, flags);
 }
 void x_shm_barrier(sqlite3_file* pf) {
@@ -218,7 +244,7 @@ int x_shm_unmap(sqlite3_file* pf, int delete_flag) {
 int x_fetch(sqlite3_file* pf, sqlite3_int64 at, int n, void** out) {
   File* f = as_file(pf);
   if (f->is_wal) {
-    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    if (const int rc = flush_before_use(f); rc != SQLITE_OK) return rc;
   }
   return f->inner->pMethods->xFetch(f->inner, at, n, out);
 }

@@ -5,7 +5,7 @@
 //
 // SQLite writes a WAL frame as two calls, its 24-byte header and then the page, so a commit of 50 pages costs
 // 100 pwrite() system calls before its fsync; on the server's writer that was a third of its time. This shim
-// collects the writes that extend the WAL file in one buffer and writes it out as one call:
+// collects the writes that append to the WAL file in one buffer and writes it out in pieces of 124 KiB:
 //  - after the page that follows a commit frame's header (bytes 4-7 of a frame header are the database size for
 //    a commit frame, 0 for others: the WAL file format), so a commit reaches the kernel inside its own xWrite,
 //    with its error reported there;
@@ -13,8 +13,11 @@
 //    xClose), so SQLite never sees the file without its own writes;
 //  - before the database file's shared-memory barrier and locks, so another connection, which learns of new
 //    frames from the wal-index, never reads a frame still in the buffer.
-// What is buffered has not been synced, so it was never acknowledged: a crash loses exactly what it lost
-// before. Only the WAL file is buffered; every other file (the database, journals) passes straight through.
+// A write that does not append (a frame rewritten in its transaction, the header of a new log) goes out at once,
+// after the buffer. A flush that fails makes every later call on the WAL fail until the write transaction ends,
+// so that transaction cannot commit without its frames, and a full disk is reported to reads as an I/O error,
+// which rolls the transaction back. What is buffered has not been synced, so it was never acknowledged: a crash
+// loses exactly what it lost before. Only the WAL file is buffered; every other file passes straight through.
 
 #include <sqlite3.h>
 

@@ -40,10 +40,27 @@ sqlite3_vfs counting_vfs;
 sqlite3_io_methods counting_methods;
 const sqlite3_io_methods* default_methods = nullptr;
 
+// Failures to inject below the shim: WAL writes fail with `fail_code` once armed (all of them, or those
+// covering `fail_offset` when it is set), as on a full or failing disk.
+int fail_code = SQLITE_OK;
+sqlite3_int64 fail_offset = -1;
+
 int counting_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 at) {
   ++wal_writes;
+  if (fail_code != SQLITE_OK && (fail_offset < 0 || (at <= fail_offset && fail_offset < at + n))) return fail_code;
   return default_methods->xWrite(f, data, n, at);
 }
+
+struct FailWalWrites {
+  FailWalWrites(int code, sqlite3_int64 offset = -1) {
+    fail_code = code;
+    fail_offset = offset;
+  }
+  ~FailWalWrites() {
+    fail_code = SQLITE_OK;
+    fail_offset = -1;
+  }
+};
 
 int counting_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
   sqlite3_vfs* inner = sqlite3_vfs_find(nullptr);
@@ -97,6 +114,7 @@ struct Db {
     return out;
   }
   long long number(const std::string& sql) const { return std::stoll(text(sql)); }
+  int try_exec(const std::string& sql) const { return sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr); }
 };
 
 void setup(const Db& db, const char* synchronous = "FULL") {
@@ -209,4 +227,73 @@ TEST_CASE("a process killed right after its commits returned loses none of them"
   Db plain(path, nullptr);
   CHECK(plain.text("PRAGMA integrity_check") == "ok");
   CHECK(plain.number("SELECT COUNT(*) FROM t") == 5 * acknowledged);
+}
+
+TEST_CASE("a full disk while buffered frames are read back fails the transaction: it never commits half") {
+  // The server's pattern: a group in one transaction, a savepoint per job, the page cache spilling frames into
+  // the buffer. A later job reads a spilled page back; the flush before that read hits a full disk.
+  register_counting_vfs();
+  TempDir temp;
+  const auto path = temp.file("full.db");
+  Db writer(path, "walbuf-counting");
+  setup(writer);
+  writer.exec("PRAGMA temp_store=MEMORY");
+  writer.exec("PRAGMA cache_size=10");
+  writer.exec("CREATE TABLE u (id INTEGER PRIMARY KEY, k TEXT UNIQUE, v TEXT)");
+  writer.exec("BEGIN IMMEDIATE");
+  writer.exec("SAVEPOINT job");
+  for (int i = 0; i < 400; ++i) writer.exec("INSERT INTO t (k, v) VALUES (hex(randomblob(16)), hex(randomblob(300)))");
+  writer.exec("RELEASE job");
+  writer.exec("SAVEPOINT job");
+  int job_rc = SQLITE_OK;
+  {
+    FailWalWrites full(SQLITE_FULL);
+    job_rc = writer.try_exec("INSERT INTO u (k, v) SELECT k, v FROM t");
+  }
+  CHECK(job_rc != SQLITE_OK);
+  // The disk has room again; the server takes the job back and commits the others.
+  int commit_rc = SQLITE_OK;
+  if (sqlite3_get_autocommit(writer.handle) == 0) {
+    writer.try_exec("ROLLBACK TO job");
+    writer.try_exec("RELEASE job");
+    commit_rc = writer.try_exec("COMMIT");
+    if (commit_rc != SQLITE_OK) writer.try_exec("ROLLBACK");
+  }
+  Db reader(path, nullptr);
+  CHECK(reader.text("PRAGMA integrity_check") == "ok");
+  // Either the whole transaction is gone, or (when SQLite rolled back only the failed statement and the commit
+  // went through) all 400 rows of the first job are there, intact.
+  const auto rows = reader.number("SELECT COUNT(*) FROM t");
+  CHECK((rows == 0 || (rows == 400 && commit_rc == SQLITE_OK)));
+  CHECK(reader.number("SELECT COUNT(*) FROM u") == 0);
+  // The connection works again once that transaction is over.
+  insert_rows(writer, 5);
+  CHECK(reader.number("SELECT COUNT(*) FROM t") == rows + 5);
+}
+
+TEST_CASE("a commit whose page is the first write past a full buffer still reports that page's failed write") {
+  // 1 MiB buffer, 4 KiB pages: a 253-page commit's last frame header still fits, its page does not. Under
+  // synchronous=NORMAL no sync follows, so only the commit's own write can report the failure.
+  register_counting_vfs();
+  TempDir temp;
+  const auto path = temp.file("boundary.db");
+  Db writer(path, "walbuf-counting");
+  setup(writer, "NORMAL");
+  writer.exec("CREATE TABLE b (id INTEGER PRIMARY KEY, v BLOB)");
+  const auto before = writer.number("SELECT COUNT(*) FROM b");
+  writer.exec("PRAGMA wal_checkpoint(TRUNCATE)");  // the next commit starts the log afresh, at frame 1
+  writer.exec("BEGIN");
+  for (int i = 0; i < 253; ++i) writer.exec("INSERT INTO b (v) VALUES (randomblob(3900))");
+  const sqlite3_int64 frame = 24 + 4096;
+  int commit_rc = SQLITE_OK;
+  {
+    // The page of frame 255 (at 32 + 254 frames + its header): past the 1 MiB buffer.
+    FailWalWrites broken(SQLITE_IOERR_WRITE, 32 + 254 * frame + 24 + 100);
+    commit_rc = writer.try_exec("COMMIT");
+  }
+  if (commit_rc != SQLITE_OK && sqlite3_get_autocommit(writer.handle) == 0) writer.try_exec("ROLLBACK");
+  CHECK(commit_rc != SQLITE_OK);
+  Db reader(path, nullptr);
+  CHECK(reader.text("PRAGMA integrity_check") == "ok");
+  CHECK(reader.number("SELECT COUNT(*) FROM b") == before);
 }
