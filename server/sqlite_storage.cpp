@@ -9,6 +9,7 @@
 #include "sqlite_conn.hpp"
 #include "sqlite_ledger.hpp"
 #include "sqlite_wal_buffer.hpp"
+#include "sqlite_writer_settings.hpp"
 #include "worker_pool.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -258,22 +259,7 @@ class SqliteStorage final : public Storage {
     writer_ = std::make_unique<Conn>(options_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
                                      options_.buffer_wal_writes ? wal_buffer_vfs() : std::string());
     auto& db = writer_->db();
-    // Durability: WAL with synchronous=FULL fsyncs the log at every commit, so a commit that returned has
-    // survived power loss; group commit (writer_loop) spreads that fsync over every write queued meanwhile.
-    db.exec("PRAGMA journal_mode=WAL");
-    db.exec("PRAGMA synchronous=FULL");
-    db.exec("PRAGMA foreign_keys=ON");
-    // Each job of a group runs in its own savepoint, so SQLite keeps the pages it changes in a sub-journal; past
-    // 64 KiB that goes to a temporary file, written page by page (as many writes as the WAL gets). A group
-    // touches a few hundred KiB at most: keep it in memory.
-    db.exec("PRAGMA temp_store=MEMORY");
-    // The WAL is copied back into the database every 10,000 pages (~40 MB) instead of SQLite's 1,000: the same
-    // hot pages (the newest events, their items, the ledger's edge) are copied once instead of ten times, and
-    // the writer, which runs the checkpoint after its commit, spends a tenth of the time on it (+12% scans/s
-    // in alternating runs). Crash recovery reads at most that much log. After a reset the log file is cut
-    // back to 64 MB, so a burst that outran the checkpoints does not keep its disk space.
-    db.exec("PRAGMA wal_autocheckpoint=10000");
-    db.exec("PRAGMA journal_size_limit=67108864");
+    apply_writer_settings(db);  // WAL, synchronous=FULL, checkpoints, no spill (sqlite_writer_settings.cpp)
     apply_migrations(db);
     ledger_key_ = load_or_create_ledger_key(options_.ledger_key_path.empty() ? options_.path + ".ledger-key"
                                                                              : options_.ledger_key_path);
