@@ -18,6 +18,8 @@
 // so that transaction cannot commit without its frames, and a full disk is reported to reads as an I/O error,
 // which rolls the transaction back. What is buffered has not been synced, so it was never acknowledged: a crash
 // loses exactly what it lost before. Only the WAL file is buffered; every other file passes straight through.
+// The end of a write transaction is seen as the release of the WAL write lock in shared memory, so the shim is
+// for WAL mode with shared memory: under locking_mode=EXCLUSIVE (no shm) a failed flush would never clear.
 
 #include <sqlite3.h>
 
