@@ -24,6 +24,16 @@ std::string failing_event_id(int n) {
   return "badbad00-0000-4000-8000-" + std::string(12 - digits.size(), '0') + digits;
 }
 
+// Makes every scan whose event id failing_event_id() gave fail after its events row was written.
+void add_failing_trigger(const std::string& db_path) {
+  SQLite::Database db(db_path, SQLite::OPEN_READWRITE);
+  db.setBusyTimeout(5000);
+  db.exec(
+      "CREATE TRIGGER test_fail_ledger AFTER INSERT ON ledger_leaves "
+      "WHEN (SELECT event_id FROM events WHERE id = NEW.event_row) LIKE 'badbad00-%' "
+      "BEGIN SELECT RAISE(ABORT, 'test: this job fails after writing'); END");
+}
+
 }  // namespace
 
 TEST_CASE("a scan that fails after writing, in a group with others, is undone alone: the others are recorded once") {
@@ -35,14 +45,7 @@ TEST_CASE("a scan that fails after writing, in a group with others, is undone al
   std::vector<std::string> items;
   for (int i = 0; i < kClients; ++i) items.push_back(accepted_dossier_item(session, timeline));
   const auto token = session.token("clerk1");
-  {
-    SQLite::Database db(server.db_path(), SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(5000);
-    db.exec(
-        "CREATE TRIGGER test_fail_ledger AFTER INSERT ON ledger_leaves "
-        "WHEN (SELECT event_id FROM events WHERE id = NEW.event_row) LIKE 'badbad00-%' "
-        "BEGIN SELECT RAISE(ABORT, 'test: this job fails after writing'); END");
-  }
+  add_failing_trigger(server.db_path());
 
   // Each client alternates EDD/EDE on its own item; the even ones send a failing scan before each good one.
   std::vector<std::vector<std::string>> times(kRounds);
@@ -103,14 +106,7 @@ TEST_CASE(
   // failed one. (The SQLite recovery fault this guards against, with pages spilled to the WAL mid-transaction,
   // is reproduced by a unit test under the writer's settings; here the page cache was not outgrown.)
   TestServer server({"--demo"});
-  {
-    SQLite::Database db(server.db_path(), SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(5000);
-    db.exec(
-        "CREATE TRIGGER test_fail_ledger AFTER INSERT ON ledger_leaves "
-        "WHEN (SELECT event_id FROM events WHERE id = NEW.event_row) LIKE 'badbad00-%' "
-        "BEGIN SELECT RAISE(ABORT, 'test: this job fails after writing'); END");
-  }
+  add_failing_trigger(server.db_path());
   constexpr int kClients = 6;
   constexpr int kBatch = 500;
   constexpr int kCycles = 3;
