@@ -263,8 +263,8 @@ std::string render_storage_metrics(const StorageStats& s) {
 std::string render_calendar_metrics(int last_year) {
   std::string out;
   append_header(out, "dpost_calendar_last_year", "gauge",
-                "The last year whose days off (Tet, swapped days) the working calendar lists; 0 when none. Deadlines "
-                "in a later year are provisional.");
+                "The last year whose published days off (Tet, swapped days) the working calendar lists; 0 when none. "
+                "Deadlines in a later year are provisional.");
   out += "dpost_calendar_last_year " + std::to_string(last_year) + "\n";
   return out;
 }

@@ -191,11 +191,23 @@ RuleSet load_rules(const ServeConfig& c) {
 }
 
 // A calendar that does not list this year's days off, or next year's when it is less than 90 days away, makes
-// deadlines that ignore Tết: say so at start (the gauge dpost_calendar_last_year says it while running).
+// deadlines that ignore Tết; one whose days off for such a year are only estimated makes deadlines that may move:
+// say so at start (the gauge dpost_calendar_last_year says it while running).
 void warn_missing_calendar_years(const WorkingCalendar& calendar, UnixMillis now) {
   constexpr UnixMillis kAhead = 90LL * 24 * 60 * 60 * 1000;
   for (int year = calendar.year_of(now); year <= calendar.year_of(now + kAhead); ++year) {
     if (calendar.covers(year)) continue;
+    if (calendar.estimated(year)) {
+      log_event(LogLevel::warn, "calendar_year_estimated",
+                {{"year", static_cast<std::int64_t>(year)},
+                 {"text", "ngày nghỉ năm " + std::to_string(year) +
+                              " trong lịch làm việc là dự kiến, chưa phải ngày đã công bố: hạn trả là tạm tính / the "
+                              "working calendar's days off of " +
+                              std::to_string(year) +
+                              " are estimated, not yet the published ones: deadlines are provisional "
+                              "(docs/deadlines.md)"}});
+      continue;
+    }
     log_event(LogLevel::warn, "calendar_year_missing",
               {{"year", static_cast<std::int64_t>(year)},
                {"text", "lịch làm việc chưa có ngày nghỉ năm " + std::to_string(year) +

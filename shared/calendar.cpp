@@ -161,8 +161,11 @@ WorkingCalendar WorkingCalendar::parse(std::string_view json_text) {
     for (const auto& [year, entry] : j["years"].items()) {
       const std::string where = "calendar.years." + year;
       if (!day_of_date(year + "-01-01")) bad(where + ": a year is four digits, 1970 or later");
-      c.years_.insert(std::stoi(year));
-      only_keys(entry, {"holidays", "working_days", "note"}, where);
+      only_keys(entry, {"holidays", "working_days", "note", "provisional"}, where);
+      if (entry.contains("provisional") && !entry["provisional"].is_boolean())
+        bad(where + ".provisional must be true or false");
+      const bool provisional = entry.value("provisional", false);
+      (provisional ? c.estimated_years_ : c.years_).insert(std::stoi(year));
       for (const char* list : {"holidays", "working_days"}) {
         if (!entry.contains(list)) continue;
         if (!entry[list].is_array()) bad(where + "." + list + " must be a list of dates");

@@ -56,12 +56,15 @@ class WorkingCalendar {
   // The end of a local date ("YYYY-MM-DD") as a due instant: office closing time that day. nullopt if malformed.
   std::optional<UnixMillis> end_of_date(std::string_view date) const;
 
-  // Whether the file lists a year's published days off (its "years" entry). A year without one still has the
-  // weekend and the fixed holidays, but not Tết or the swapped days: deadlines in it are provisional.
+  // Whether the file lists a year's published days off (its "years" entry, not marked provisional). A year
+  // without one still has the weekend and the fixed holidays, but not Tết or the swapped days; a year marked
+  // "provisional": true has days off estimated from the Labour Code before the government publishes them.
+  // Deadlines in either are provisional.
   bool covers(int year) const { return years_.contains(year); }
+  bool estimated(int year) const { return estimated_years_.contains(year); }
   // Every year from the one `from` falls in to the one `to` falls in is covered.
   bool covers_span(UnixMillis from, UnixMillis to) const;
-  std::optional<int> last_year() const;  // the last year listed, nullopt when none
+  std::optional<int> last_year() const;  // the last year listed as published, nullopt when none
   int year_of(UnixMillis t) const;       // the local calendar year of an instant
 
   int utc_offset_minutes() const { return offset_minutes_; }
@@ -78,7 +81,8 @@ class WorkingCalendar {
   std::set<std::pair<int, int>> fixed_holidays_;  // (month, day) every year
   std::set<LocalDay> holidays_;
   std::set<LocalDay> working_days_;  // make-up Saturdays and the like: working although a weekend day
-  std::set<int> years_;              // the years with an entry
+  std::set<int> years_;              // the years with a published entry
+  std::set<int> estimated_years_;    // the years whose entry is marked provisional
 };
 
 // "Area" of a site for time limits: nội thành (urban), ngoại thành / nông thôn (rural), vùng sâu vùng xa,

@@ -244,6 +244,28 @@ TEST_CASE("deadlines: a calendar without this year's days off makes due dates pr
   CHECK(contains(csv.body.substr(0, csv.body.find('\n')), ",due_provisional"));
 }
 
+TEST_CASE("deadlines: a calendar whose days off for this year are only estimated says so at start") {
+  const std::string this_year = dpost::format_rfc3339(dpost::now_millis()).substr(0, 4);
+  auto dir = std::filesystem::temp_directory_path() / ("dpost-cal-est-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto calendar = (dir / "calendar.json").string();
+  std::ofstream(calendar) << R"({"fixed_holidays":["01-01"],"years":{")" + this_year +
+                                 R"(":{"provisional":true,"holidays":[]}}})";
+  TestServer server({"--demo", "--calendar", calendar});
+  std::filesystem::remove_all(dir);
+  ApiSession session(server);
+  REQUIRE(session.client.get("/healthz").status == 200);
+
+  std::ifstream in(server.log_path());
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(contains(log, R"("msg":"calendar_year_estimated","year":)" + this_year));
+  CHECK_FALSE(contains(log, R"("msg":"calendar_year_missing","year":)" + this_year));
+  // An estimated year is not a published one: the gauge still points before it.
+  auto metrics = session.client.get("/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK(contains(metrics.body, "\ndpost_calendar_last_year 0\n"));
+}
+
 TEST_CASE("deadlines: a dossier keeps the rules it was received under when the calendar changes") {
   TestServer server({"--demo"});
   ApiSession session(server);

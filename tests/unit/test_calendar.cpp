@@ -66,7 +66,7 @@ TEST_CASE("calendar: public holidays of the default Vietnamese calendar are not 
   CHECK(due_text(t("2026-04-24T10:00:00+07:00"), 1) == close_of("2026-04-28"));
   // Quốc khánh 1-2/9/2026: Monday 31/8 + 1 is Thursday 3/9.
   CHECK(due_text(t("2026-08-31T10:00:00+07:00"), 1) == close_of("2026-09-03"));
-  // A year the file does not list still has the fixed holidays: Friday 1/1/2027.
+  // The fixed holidays hold in every year: Friday 1/1/2027.
   CHECK_FALSE(vn.is_working_day(vn.local_day(t("2027-01-01T10:00:00+07:00"))));
   CHECK(due_text(t("2026-12-31T10:00:00+07:00"), 1) == close_of("2027-01-04"));
   // A make-up Saturday is a working day: 26/4/2025 (2/5 was swapped for it).
@@ -204,4 +204,43 @@ TEST_CASE("calendar: a due date in a year whose days off the calendar does not l
   CHECK(refused(R"({"years":{"2O27":{}}})").find("a year is four digits") != std::string::npos);
   CHECK(refused(R"({"years":{"27":{}}})").find("a year is four digits") != std::string::npos);
   CHECK(refused(R"({"years":{"1969":{}}})").find("a year is four digits") != std::string::npos);
+}
+
+TEST_CASE("calendar: 2027's estimated days off count, and due dates reaching them stay provisional") {
+  const auto& vn = WorkingCalendar::vietnam();
+  // Estimated from the Labour Code until the government publishes the year: used, but not as final.
+  CHECK_FALSE(vn.covers(2027));
+  CHECK(vn.estimated(2027));
+  CHECK_FALSE(vn.estimated(2026));
+  CHECK(vn.last_year() == 2026);  // the last published year, which the gauge reports
+
+  // Tết Đinh Mùi is Saturday 6/2/2027: off from the eve, Friday 5/2, with the weekend compensated, so Thursday
+  // 4/2 is the last working day before it and Friday 12/2 the first after.
+  auto day = [&](const char* date) { return vn.local_day(t((std::string(date) + "T10:00:00+07:00").c_str())); };
+  CHECK(vn.is_working_day(day("2027-02-04")));
+  for (const char* off : {"2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"}) {
+    INFO(off);
+    CHECK_FALSE(vn.is_working_day(day(off)));
+  }
+  CHECK(vn.is_working_day(day("2027-02-12")));
+  // Received Thursday 4/2 before the cut-off with one working day: due at closing time on Friday 12/2, not on
+  // the eve of Tết.
+  const auto start = t("2027-02-04T09:00:00+07:00");
+  CHECK(due_text(start, 1) == close_of("2027-02-12"));
+  CHECK(judge(vn, start, vn.due(start, 1), std::nullopt, start).provisional);
+  // Giỗ Tổ Hùng Vương (Friday 16/4), 1/5 on a Saturday compensated on Monday 3/5, and 3/9 beside Quốc khánh.
+  CHECK(vn.is_working_day(day("2027-04-15")));
+  CHECK_FALSE(vn.is_working_day(day("2027-04-16")));
+  CHECK_FALSE(vn.is_working_day(day("2027-05-03")));
+  CHECK(vn.is_working_day(day("2027-05-04")));
+  CHECK_FALSE(vn.is_working_day(day("2027-09-03")));
+
+  // A file that publishes 2027 (no "provisional") makes the same dates final.
+  const auto published = WorkingCalendar::parse(R"({"years":{"2027":{"holidays":["2027-02-05"]}}})");
+  CHECK(published.covers(2027));
+  CHECK_FALSE(published.estimated(2027));
+  CHECK_FALSE(judge(published, start, published.due(start, 1), std::nullopt, start).provisional);
+  CHECK(WorkingCalendar::parse(R"({"years":{"2027":{"provisional":false}}})").covers(2027));
+  CHECK(refused(R"({"years":{"2027":{"provisional":"yes"}}})").find("provisional must be true or false") !=
+        std::string::npos);
 }
