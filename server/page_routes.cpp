@@ -83,7 +83,7 @@ std::string page(std::string_view title, std::string_view body) {
   html += "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">";
   html += "<title>";
   html += escape_html(title);
-  html += "</title><style>";
+  html += "</title><link rel=\"icon\" href=\"/favicon.ico\" type=\"image/svg+xml\"><style>";
   html += kStyle;
   html += "</style></head><body><header><h1><a href=\"/\">Dossier Post · Tra cứu hồ sơ qua bưu điện</a></h1>";
   html += "</header><main>";
@@ -101,8 +101,9 @@ HttpResponse html_response(unsigned status, std::string body) {
   r.body = std::move(body);
   // The QR link carries a secret token: it must not leak through a Referer, and the page loads nothing else.
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'");
+  r.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -545,6 +546,7 @@ std::string_view content_type_for(std::string_view name) {
   if (name.ends_with(".html")) return "text/html; charset=utf-8";
   if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
   if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".svg")) return "image/svg+xml";
   return "application/octet-stream";
 }
 
@@ -627,6 +629,10 @@ void add_page_routes(Router& router, RouteContext& ctx) {
       "GET", "/supervisor",
       [](HttpRequest& req, Reply reply) { reply(staff_page(req, *find_web_file("supervisor.html"))); },
       Exec::inline_io);
+  // The tab icon, where browsers look for it unasked; the pages name it too (an SVG, which they all take).
+  router.add(
+      "GET", "/favicon.ico",
+      [](HttpRequest& req, Reply reply) { reply(staff_page(req, *find_web_file("favicon.svg"))); }, Exec::inline_io);
   router.add(
       "GET", "/assets/{name}",
       [](HttpRequest& req, Reply reply) {

@@ -117,3 +117,22 @@ TEST_CASE("staff pages and their assets are cached by the browser and revalidate
   CHECK_FALSE(contains(desk.body, "https://"));
   CHECK(contains(desk.header("content-security-policy"), "default-src 'self'"));
 }
+
+TEST_CASE("every page has its tab icon, and /favicon.ico answers with it") {
+  ApiSession session(shared_demo_server());
+  auto icon = session.client.get("/favicon.ico");
+  REQUIRE(icon.status == 200);
+  CHECK(icon.header("content-type") == "image/svg+xml");
+  CHECK(icon.body.rfind("<svg ", 0) == 0);
+  CHECK(icon.header("x-content-type-options") == "nosniff");
+  CHECK(session.client.request("GET", "/favicon.ico", "", {{"If-None-Match", icon.header("etag")}}).status == 304);
+  CHECK(session.client.get("/assets/favicon.svg").body == icon.body);
+  // The public pages allow images from this server only, so that the browser may load the icon.
+  auto home = session.client.get("/");
+  CHECK(contains(home.body, "<link rel=\"icon\" href=\"/favicon.ico\""));
+  CHECK(contains(home.header("content-security-policy"), "img-src 'self'"));
+  for (const char* path : {"/desk", "/clerk", "/supervisor"}) {
+    INFO(path);
+    CHECK(contains(session.client.get(path).body, "<link rel=\"icon\" href=\"/assets/favicon.svg\""));
+  }
+}
