@@ -59,7 +59,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-seri
 header{background:#0b4f9c;color:#fff;padding:14px 16px}header a{color:#fff;text-decoration:none}
 h1{font-size:1.15rem;margin:0}h2{font-size:1.05rem;margin:0 0 10px}main{max-width:640px;margin:0 auto;padding:16px}
 .en{color:#555;font-size:.85em}.card{background:#fff;border-radius:8px;padding:16px;margin-bottom:16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.state{font-size:1.25rem;font-weight:700;color:#0b4f9c}.id{font-family:ui-monospace,"DejaVu Sans Mono",monospace;letter-spacing:.05em}
+.state{font-size:1.25rem;font-weight:700;color:#0b4f9c}.id{font-family:ui-monospace,"DejaVu Sans Mono",monospace;letter-spacing:.05em;white-space:nowrap}
 ol{list-style:none;padding:0;margin:0}li{border-left:3px solid #0b4f9c;padding:0 0 14px 14px;position:relative}
 li:before{content:"";position:absolute;left:-7px;top:4px;width:11px;height:11px;border-radius:50%;background:#0b4f9c}
 li:last-child{border-left-color:transparent}time{color:#444;font-size:.9em}
