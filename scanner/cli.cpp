@@ -6,8 +6,8 @@
 #include "sync.hpp"
 
 #include <clock.hpp>
-#include <item_id.hpp>
 #include <dossier.hpp>
+#include <item_id.hpp>
 #include <journey.hpp>
 #include <signing.hpp>
 #include <text.hpp>
@@ -104,10 +104,15 @@ Common options:
 Exit codes: 0 ok; 1 a file had no id or was unreadable, or a request failed; 2 bad usage; 3 events still queued.
 )";
 
+// Bad usage, said in both languages on one line (Vietnamese first): --lang may be the very option that is wrong.
 class UsageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  UsageError(const std::string& vi, const std::string& en) : std::runtime_error(vi + " / " + en) {}
 };
+
+UsageError bad_server_url() {
+  return UsageError("địa chỉ máy chủ phải có dạng http://máy:cổng", "the server URL must look like http://host:port");
+}
 
 // --name value options and --flag switches; everything else is positional.
 struct Args {
@@ -123,10 +128,27 @@ struct Args {
   bool has(std::string_view flag) const { return flags.contains(flag); }
 };
 
-constexpr std::string_view kValueOptions[] = {
-    "--code",   "--site", "--reason", "--recipient-name", "--relation", "--outbox",    "--server",    "--device-token",
-    "--device", "--lang", "--watch",  "--username",       "--name",     "--retry-for", "--batch-size",
-    "--reason-code", "--action", "--id-type", "--id-number", "--authorization-number", "--authorization-date"};
+constexpr std::string_view kValueOptions[] = {"--code",
+                                              "--site",
+                                              "--reason",
+                                              "--recipient-name",
+                                              "--relation",
+                                              "--outbox",
+                                              "--server",
+                                              "--device-token",
+                                              "--device",
+                                              "--lang",
+                                              "--watch",
+                                              "--username",
+                                              "--name",
+                                              "--retry-for",
+                                              "--batch-size",
+                                              "--reason-code",
+                                              "--action",
+                                              "--id-type",
+                                              "--id-number",
+                                              "--authorization-number",
+                                              "--authorization-date"};
 constexpr std::string_view kFlagOptions[] = {"--json", "--stdin", "--id-checked", "--wait", "--help", "-h"};
 
 Args parse_args(int argc, char** argv, int first) {
@@ -153,13 +175,13 @@ Args parse_args(int argc, char** argv, int first) {
       } else if (i + 1 < argc) {
         args.values[key] = argv[++i];
       } else {
-        throw UsageError("option " + key + " needs a value");
+        throw UsageError("tùy chọn " + key + " cần một giá trị", "option " + key + " needs a value");
       }
     } else if (std::find(std::begin(kFlagOptions), std::end(kFlagOptions), key) != std::end(kFlagOptions) &&
                !inline_value) {
       args.flags.insert(key);
     } else {
-      throw UsageError("unknown option " + std::string(a));
+      throw UsageError("tùy chọn không hợp lệ " + std::string(a), "unknown option " + std::string(a));
     }
   }
   return args;
@@ -169,7 +191,7 @@ Lang lang_of(const Args& args) {
   const auto lang = args.get("--lang").value_or("vi");
   if (lang == "vi") return Lang::vi;
   if (lang == "en") return Lang::en;
-  throw UsageError("--lang must be vi or en");
+  throw UsageError("--lang phải là vi hoặc en", "--lang must be vi or en");
 }
 
 bool is_image_path(const fs::path& path) {
@@ -213,7 +235,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 // ---- decode -------------------------------------------------------------------------------------------
 
 int run_decode(const Args& args) {
-  if (args.positional.empty()) throw UsageError("decode needs at least one FILE");
+  if (args.positional.empty()) throw UsageError("decode cần ít nhất một TỆP ảnh", "decode needs at least one FILE");
   const bool as_json = args.has("--json");
   int exit_code = kExitOk;
   for (const auto& file : expand_inputs(args.positional)) {
@@ -264,7 +286,7 @@ std::optional<Credentials> credentials(const Args& args, const Outbox& outbox) {
   if (!token) token = outbox.config("token");
   if (!server || !token) return std::nullopt;
   auto url = parse_server_url(*server);
-  if (!url) throw UsageError("the server URL must look like http://host:port");
+  if (!url) throw bad_server_url();
   return Credentials{*url, *token};
 }
 
@@ -368,8 +390,8 @@ void sign_event(Outbox& outbox, json& event) {
   outbox.set_config("signing_seq", std::to_string(seq));
   const auto pair = signing::key_pair_from_seed(*seed);
   event["seq"] = seq;
-  event["signature"] =
-      signing::base64_encode(signing::sign(signing::scan_signing_text(std::get<ScanRequest>(parsed), seq), pair.secret_key));
+  event["signature"] = signing::base64_encode(
+      signing::sign(signing::scan_signing_text(std::get<ScanRequest>(parsed), seq), pair.secret_key));
 }
 
 struct ScanSession {
@@ -476,37 +498,49 @@ struct ScanSession {
 // The event code, checked before the outbox is opened so that a typo creates nothing.
 std::string checked_code(const Args& args) {
   const auto code_text = args.get("--code");
-  if (!code_text) throw UsageError("scan needs --code (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)");
+  if (!code_text)
+    throw UsageError("scan cần --code (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)",
+                     "scan needs --code (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)");
   std::string upper = *code_text;
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   const auto code = parse_event_code(upper);
-  if (!code) throw UsageError("unknown event code " + *code_text);
+  if (!code)
+    throw UsageError("mã sự kiện không hợp lệ " + *code_text + " (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)",
+                     "unknown event code " + *code_text);
   const auto reason_code_text = args.get("--reason-code");
   std::optional<FailureReason> reason_code;
   if (reason_code_text) {
     reason_code = parse_failure_reason(*reason_code_text);
     if (!reason_code) {
-      throw UsageError("unknown --reason-code " + *reason_code_text +
-                       " (absent, refused, wrong_address, office_closed, moved, no_id, other)");
+      const std::string known = " (absent, refused, wrong_address, office_closed, moved, no_id, other)";
+      throw UsageError("--reason-code không hợp lệ " + *reason_code_text + known,
+                       "unknown --reason-code " + *reason_code_text);
     }
   }
   if (auto action = args.get("--action"); action && !parse_failure_action(*action)) {
-    throw UsageError("unknown --action " + *action + " (redeliver, hold_at_post_office, return_to_sender)");
+    throw UsageError("--action không hợp lệ " + *action + " (redeliver, hold_at_post_office, return_to_sender)",
+                     "unknown --action " + *action);
   }
   if (requires_reason(*code)) {
     if (!args.get("--reason") && (!reason_code || *reason_code == FailureReason::other)) {
-      throw UsageError(upper + " needs --reason, or a --reason-code other than other");
+      throw UsageError(upper + " cần --reason (lý do), hoặc một --reason-code khác other",
+                       upper + " needs --reason, or a --reason-code other than other");
     }
-    if (!args.get("--action")) throw UsageError(upper + " needs --action (redeliver, hold_at_post_office, return_to_sender)");
+    if (!args.get("--action")) {
+      throw UsageError(upper + " cần --action (redeliver, hold_at_post_office, return_to_sender)",
+                       upper + " needs --action");
+    }
   }
   if (auto type = args.get("--id-type"); type && !parse_id_document_type(*type)) {
-    throw UsageError("unknown --id-type " + *type + " (cccd, cmnd, passport, other)");
+    throw UsageError("--id-type không hợp lệ " + *type + " (cccd, cmnd, passport, other)",
+                     "unknown --id-type " + *type);
   }
-  if (args.get("--id-number") && !args.has("--id-checked")) throw UsageError("--id-number needs --id-checked");
+  if (args.get("--id-number") && !args.has("--id-checked"))
+    throw UsageError("--id-number cần --id-checked (đã kiểm tra giấy tờ)", "--id-number needs --id-checked");
   if (args.get("--relation") && (!args.get("--authorization-number") || !args.get("--authorization-date"))) {
-    throw UsageError("a recipient other than the applicant (--relation) needs --authorization-number and "
-                     "--authorization-date");
+    throw UsageError("người nhận thay (--relation) cần giấy ủy quyền: --authorization-number và --authorization-date",
+                     "a recipient other than the applicant needs the authorization's number and date");
   }
   return upper;
 }
@@ -515,8 +549,10 @@ json event_template(const Args& args, const Outbox& outbox) {
   const std::string upper = checked_code(args);
   auto site = args.get("--site");
   if (!site) site = outbox.config("site");
-  if (!site) throw UsageError("scan needs --site (or enroll the device first)");
-  if (!is_valid_site_code(*site)) throw UsageError("invalid site code " + *site);
+  if (!site)
+    throw UsageError("scan cần --site (hoặc đăng ký thiết bị trước: enroll)",
+                     "scan needs --site (or enroll the device first)");
+  if (!is_valid_site_code(*site)) throw UsageError("mã đơn vị không hợp lệ " + *site, "invalid site code " + *site);
   json event = {{"code", upper}, {"site", *site}, {"device", device_name(args, outbox)}};
   if (auto reason = args.get("--reason")) event["reason"] = *reason;
   if (auto reason_code = args.get("--reason-code")) event["reason_code"] = *reason_code;
@@ -606,9 +642,14 @@ void read_stdin(ScanSession& session) {
 int run_scan(const Args& args) {
   const bool use_stdin = args.has("--stdin");
   const auto watch = args.get("--watch");
-  if (args.positional.empty() && !use_stdin && !watch) throw UsageError("scan needs FILE, DIR, --watch DIR or --stdin");
-  if (watch && !fs::is_directory(*watch)) throw UsageError("--watch needs an existing folder");
   checked_code(args);
+  if (args.positional.empty() && !use_stdin && !watch) {
+    throw UsageError("scan cần TỆP, THƯ_MỤC, --watch THƯ_MỤC hoặc --stdin",
+                     "scan needs FILE, DIR, --watch DIR or --stdin");
+  }
+  if (watch && !fs::is_directory(*watch)) {
+    throw UsageError("--watch cần một thư mục đã có: " + *watch, "--watch needs an existing folder");
+  }
   lang_of(args);
   Outbox outbox(outbox_path(args));
   ScanSession session(outbox, credentials(args, outbox), Printer{lang_of(args), args.has("--json")},
@@ -682,14 +723,16 @@ int run_sync(const Args& args) {
   Outbox outbox(outbox_path(args));
   Printer printer{lang_of(args), args.has("--json")};
   const auto creds = credentials(args, outbox);
-  if (!creds) throw UsageError("no server: run dossier-scanner enroll, or give --server and --device-token");
+  if (!creds)
+    throw UsageError("chưa có máy chủ: chạy dossier-scanner enroll, hoặc cho --server và --device-token",
+                     "no server: run dossier-scanner enroll, or give --server and --device-token");
   std::chrono::milliseconds retry_for{0};
   if (args.has("--wait")) retry_for = std::chrono::hours(24 * 365);
   if (auto s = args.get("--retry-for")) {
     try {
       retry_for = std::chrono::seconds(std::stoll(*s));
     } catch (const std::exception&) {
-      throw UsageError("--retry-for needs a number of seconds");
+      throw UsageError("--retry-for cần số giây", "--retry-for needs a number of seconds");
     }
   }
   std::size_t batch_size = 200;
@@ -721,9 +764,11 @@ int run_enroll(const Args& args) {
   const auto server = args.get("--server");
   const auto username = args.get("--username");
   const auto name = args.get("--name");
-  if (!server || !username || !name) throw UsageError("enroll needs --server URL --username U --name DEVICE_NAME");
+  if (!server || !username || !name)
+    throw UsageError("enroll cần --server URL --username U --name TÊN_THIẾT_BỊ",
+                     "enroll needs --server URL --username U --name DEVICE_NAME");
   const auto url = parse_server_url(*server);
-  if (!url) throw UsageError("the server URL must look like http://host:port");
+  if (!url) throw bad_server_url();
   std::string password;
   std::getline(std::cin, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
@@ -747,9 +792,9 @@ int run_enroll(const Args& args) {
   // The device's own key: the private half stays in the outbox, the server keeps the public one and checks
   // every scan against it.
   const auto key = signing::generate_key_pair();
-  const auto device = http_request(
-      *url, "POST", "/api/v1/devices",
-      json{{"name", *name}, {"public_key", signing::base64_encode(key.public_key)}}.dump(), user_token);
+  const auto device =
+      http_request(*url, "POST", "/api/v1/devices",
+                   json{{"name", *name}, {"public_key", signing::base64_encode(key.public_key)}}.dump(), user_token);
   // The login session was only needed to ask for the device token.
   http_request(*url, "POST", "/api/v1/logout", "{}", user_token);
   if (!device.ok() || device.status != 201) {
@@ -800,10 +845,10 @@ int run_cli(int argc, char** argv) {
     if (command == "sync") return run_sync(args);
     if (command == "enroll") return run_enroll(args);
     std::cerr << "dossier-scanner: lệnh không hợp lệ / unknown command '" << command
-              << "' (see dossier-scanner --help)\n";
+              << "' (xem / see dossier-scanner --help)\n";
     return kExitUsage;
   } catch (const UsageError& e) {
-    std::cerr << "dossier-scanner: " << e.what() << " (see dossier-scanner --help)\n";
+    std::cerr << "dossier-scanner: " << e.what() << " (xem / see dossier-scanner --help)\n";
     return kExitUsage;
   } catch (const std::exception& e) {
     // The outbox could not be opened or written (disk full, permissions): say so, do not pretend it was saved.

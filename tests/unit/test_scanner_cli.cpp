@@ -76,19 +76,31 @@ TEST_CASE("scanner cli: unknown commands and bad usage exit 2 with one line on s
            {"scan", "--code", "EMH", "--site", "BC-HN01", "--reason-code", "sleeping", "--action", "redeliver",
             "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
            // Someone other than the applicant needs the authorization; an ID number needs the ID check.
-           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-checked",
-            "--relation", "con", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
-           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-number",
-            "001090001234", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
-           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-checked",
-            "--id-type", "visa", "--id-number", "1234", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-checked", "--relation",
+            "con", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-number", "001090001234",
+            "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
+           {"scan", "--code", "EMI", "--site", "BC-HN01", "--recipient-name", "Lê Văn B", "--id-checked", "--id-type",
+            "visa", "--id-number", "1234", "--outbox", "/tmp/dpost-never-created/o.db", "x.png"},
            {"sync", "--lang", "fr"}}) {
     CAPTURE(args.front());
     const Run r = run(args);
     CHECK(r.code == 2);
     CHECK(r.out.empty());
     CHECK(r.err.find('\n') == r.err.size() - 1);
+    // Both languages on the one line, Vietnamese first, whatever --lang says.
+    CHECK(r.err.find(" / ") != std::string::npos);
+    CHECK(r.err.find("(xem / see dossier-scanner --help)") != std::string::npos);
   }
+  // The words themselves, for two of them.
+  CHECK(run({"sync", "--lang", "fr"}).err ==
+        "dossier-scanner: --lang phải là vi hoặc en / --lang must be vi or en "
+        "(xem / see dossier-scanner --help)\n");
+  // A wrong event code is named before anything else is asked for.
+  const Run bad_code = run({"scan", "--code", "XYZ"});
+  CHECK(bad_code.code == 2);
+  CHECK(bad_code.err.rfind("dossier-scanner: mã sự kiện không hợp lệ XYZ (EMA, ", 0) == 0);
+  CHECK(bad_code.err.find("/ unknown event code XYZ") != std::string::npos);
 }
 
 TEST_CASE("scanner cli: decode prints one line per file in the documented forms") {
