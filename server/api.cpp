@@ -290,8 +290,6 @@ unsigned scan_http_status(ScanStatus s) {
       return 403;
     case ScanStatus::invalid:
       return 422;
-    case ScanStatus::malformed:
-      return 400;
   }
   return 500;
 }
@@ -311,7 +309,6 @@ std::string_view scan_outcome_name(ScanStatus s) {
     case ScanStatus::forbidden:
       return "forbidden";
     case ScanStatus::invalid:
-    case ScanStatus::malformed:
       return "invalid";
   }
   return "invalid";

@@ -2136,8 +2136,6 @@ class SqliteStorage final : public Storage {
         return 404;
       case ScanStatus::invalid:
         return 422;
-      case ScanStatus::malformed:
-        return 400;
       default:
         return 409;
     }
@@ -2597,7 +2595,7 @@ class SqliteStorage final : public Storage {
     }
     if (requires_id_check(item->kind, scan.code) &&
         (!scan.recipient || !scan.recipient->id_checked || !scan.recipient->id_document)) {
-      return refuse(ScanStatus::malformed, "id_check_required",
+      return refuse(ScanStatus::invalid, "id_check_required",
                     "A result is handed only to the applicant or an authorised person: its delivery (EMI) must record "
                     "the ID document checked (recipient.id_checked true, recipient.id_document {\"type\", "
                     "\"number\"}).");

@@ -200,8 +200,7 @@ enum class ScanStatus {
   event_id_conflict,   // event_id reused for a different scan (409)
   unknown_item,        // no such item (404)
   forbidden,           // caller may not record this event (403)
-  invalid,             // a field is wrong for this item, e.g. EMI of a result without recipient (422)
-  malformed,           // a field this item requires is missing, e.g. EMI of a result without ID check (400)
+  invalid,             // a field is wrong or missing for this item, e.g. EMI of a result without recipient (422)
 };
 struct ScanOutcome {
   ScanStatus status = ScanStatus::recorded;

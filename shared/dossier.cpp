@@ -361,9 +361,9 @@ std::optional<FieldError> read_failure(const Json& body, EventCode code, std::op
   if (text) {
     reason_code = parse_failure_reason(*text);
     if (!reason_code) {
-      return FieldError{true, "reason_code", "unknown_reason_code",
-                        "reason_code must be one of absent, refused, wrong_address, office_closed, moved, no_id, "
-                        "other."};
+      return invalid("reason_code", "unknown_reason_code",
+                     "reason_code must be one of absent, refused, wrong_address, office_closed, moved, no_id, "
+                     "other.");
     }
   }
   text.reset();
@@ -371,8 +371,8 @@ std::optional<FieldError> read_failure(const Json& body, EventCode code, std::op
   if (text) {
     action = parse_failure_action(*text);
     if (!action) {
-      return FieldError{true, "action", "unknown_action",
-                        "action must be one of redeliver, hold_at_post_office, return_to_sender."};
+      return invalid("action", "unknown_action",
+                     "action must be one of redeliver, hold_at_post_office, return_to_sender.");
     }
   }
   if ((reason_code || action) && code != EventCode::EMH) {
@@ -400,8 +400,8 @@ std::optional<FieldError> read_id_document(const Json& recipient, Recipient& r) 
   if (auto error = read_string(*doc, "recipient.id_document", "type", true, text)) return error;
   auto type = parse_id_document_type(*text);
   if (!type) {
-    return FieldError{true, "recipient.id_document.type", "unknown_id_document_type",
-                      "recipient.id_document.type must be one of cccd, cmnd, passport, other."};
+    return invalid("recipient.id_document.type", "unknown_id_document_type",
+                   "recipient.id_document.type must be one of cccd, cmnd, passport, other.");
   }
   text.reset();
   if (auto error = read_string(*doc, "recipient.id_document", "number", true, text)) return error;
@@ -447,9 +447,9 @@ std::optional<FieldError> read_authorization(const Json& recipient, Recipient& r
     r.authorization = Authorization{std::move(*number), std::move(*date)};
   }
   if (r.relation && !r.authorization) {
-    return FieldError{true, "recipient.authorization", "authorization_required",
-                      "A recipient who is not the applicant (recipient.relation) must show an authorization (giấy ủy "
-                      "quyền): recipient.authorization {\"number\", \"date\"}."};
+    return invalid("recipient.authorization", "authorization_required",
+                   "A recipient who is not the applicant (recipient.relation) must show an authorization (giấy ủy "
+                   "quyền): recipient.authorization {\"number\", \"date\"}.");
   }
   return std::nullopt;
 }
@@ -523,9 +523,9 @@ std::variant<ScanRequest, FieldError> parse_scan(const nlohmann::json& body) {
                    "reason (or a reason_code other than \"other\") is required for a failed delivery attempt (EMH).");
   }
   if (requires_reason(*code) && !action) {
-    return FieldError{true, "action", "action_required",
-                      "action is required for a failed delivery attempt (EMH): one of redeliver, hold_at_post_office, "
-                      "return_to_sender."};
+    return invalid("action", "action_required",
+                   "action is required for a failed delivery attempt (EMH): one of redeliver, hold_at_post_office, "
+                   "return_to_sender.");
   }
 
   std::optional<Recipient> recipient;

@@ -103,7 +103,7 @@ json id_document() {
 
 }  // namespace
 
-TEST_CASE("a failed attempt without an action, or with an unknown one, is refused with 400") {
+TEST_CASE("a failed attempt without an action, or with an unknown one, is refused with 422") {
   auto& server = shared_demo_server();
   ApiSession session(server);
   PastWeek week;
@@ -112,17 +112,17 @@ TEST_CASE("a failed attempt without an action, or with an unknown one, is refuse
   auto no_action = scan_body(item, "EMH", kPostOffice1, week.at(kFriday, 10));
   no_action["reason"] = "Vắng nhà";
   no_action["reason_code"] = "absent";
-  check_error(session.scan("clerk1", no_action), 400, "action_required");
+  check_error(session.scan("clerk1", no_action), 422, "action_required");
   auto unknown = failed_attempt(item, week.at(kFriday, 10), "absent", "leave_at_door");
-  check_error(session.scan("clerk1", unknown), 400, "unknown_action");
+  check_error(session.scan("clerk1", unknown), 422, "unknown_action");
   auto unknown_reason = failed_attempt(item, week.at(kFriday, 10), "dog");
-  check_error(session.scan("clerk1", unknown_reason), 400, "unknown_reason_code");
+  check_error(session.scan("clerk1", unknown_reason), 422, "unknown_reason_code");
   // In a batch, the same refusal is that scan's answer and nothing is recorded for it.
   auto batch = session.client.post("/api/v1/scans/batch", json{{"events", json::array({no_action})}}.dump(),
                                    session.token("clerk1"));
   INFO(describe(batch));
   REQUIRE(batch.status == 200);
-  CHECK(batch.json()["results"][0]["status"] == 400);
+  CHECK(batch.json()["results"][0]["status"] == 422);
 
   auto view = session.item("clerk1", item);
   REQUIRE(view.status == 200);
@@ -368,14 +368,14 @@ TEST_CASE("a result is handed over only after an ID check, and to someone else o
 
   auto unchecked = scan_body(item, "EMI", kPostOffice1, week.at(kFriday, 10));
   unchecked["recipient"] = {{"name", "Lê Văn Nhận"}, {"id_checked", false}};
-  check_error(session.scan("clerk1", unchecked), 400, "id_check_required");
+  check_error(session.scan("clerk1", unchecked), 422, "id_check_required");
   auto no_document = scan_body(item, "EMI", kPostOffice1, week.at(kFriday, 10));
   no_document["recipient"] = {{"name", "Lê Văn Nhận"}, {"id_checked", true}};
-  check_error(session.scan("clerk1", no_document), 400, "id_check_required");
+  check_error(session.scan("clerk1", no_document), 422, "id_check_required");
   auto representative = scan_body(item, "EMI", kPostOffice1, week.at(kFriday, 10));
   representative["recipient"] = {
       {"name", "Trần Thị Thay"}, {"id_checked", true}, {"relation", "vợ"}, {"id_document", id_document()}};
-  check_error(session.scan("clerk1", representative), 400, "authorization_required");
+  check_error(session.scan("clerk1", representative), 422, "authorization_required");
   auto view = session.item("clerk1", item);
   REQUIRE(view.status == 200);
   CHECK(view.json()["state"] == "out_for_delivery");

@@ -290,13 +290,13 @@ TEST_CASE("scan json: wrong JSON types are malformed (400)") {
   body = valid_scan();
   body["recipient"]["authorization"] = 7;
   check_malformed(parse_scan, body, "recipient.authorization");
-  body = valid_scan();
-  body["recipient"]["id_document"]["type"] = "visa";
-  check_malformed(parse_scan, body, "recipient.id_document.type");
+}
+
+TEST_CASE("scan json: a representative without the authorization is invalid (422), not malformed") {
   // Someone other than the applicant needs the authorization (giấy ủy quyền).
-  body = valid_scan();
+  json body = valid_scan();
   body["recipient"].erase("authorization");
-  check_malformed(parse_scan, body, "recipient.authorization");
+  check_invalid(parse_scan, body, "recipient.authorization", "authorization_required");
 }
 
 TEST_CASE("scan json: invalid values (422)") {
@@ -329,6 +329,7 @@ TEST_CASE("scan json: invalid values (422)") {
       {"/recipient/id_checked", nullptr, "recipient.id_checked", "missing_field"},
       {"/recipient/relation", "x\x7f", "recipient.relation", "invalid_text"},
       {"/recipient/id_document/type", nullptr, "recipient.id_document.type", "missing_field"},
+      {"/recipient/id_document/type", "visa", "recipient.id_document.type", "unknown_id_document_type"},
       {"/recipient/id_document/number", nullptr, "recipient.id_document.number", "missing_field"},
       {"/recipient/id_document/number", "12", "recipient.id_document.number", "bad_id_number"},
       {"/recipient/id_document/number", "0792-0100-1234", "recipient.id_document.number", "bad_id_number"},
@@ -360,17 +361,17 @@ TEST_CASE("scan json: EMH needs an action, known reason codes") {
   body.erase("recipient");
   body["reason"] = "Vắng nhà";
   auto e = std::get<dpost::FieldError>(dpost::parse_scan(body));
-  CHECK(e.malformed);  // 400, as the API promises for a missing action
+  CHECK_FALSE(e.malformed);  // 422: the body is well formed, a field is missing or has a value we do not know
   CHECK(e.field == "action");
   CHECK(e.code == "action_required");
   body["action"] = "come_back_later";
   e = std::get<dpost::FieldError>(dpost::parse_scan(body));
-  CHECK(e.malformed);
+  CHECK_FALSE(e.malformed);
   CHECK(e.code == "unknown_action");
   body["action"] = "hold_at_post_office";
   body["reason_code"] = "not_home";
   e = std::get<dpost::FieldError>(dpost::parse_scan(body));
-  CHECK(e.malformed);
+  CHECK_FALSE(e.malformed);
   CHECK(e.code == "unknown_reason_code");
   body["reason_code"] = "absent";
   CHECK(std::holds_alternative<dpost::ScanRequest>(dpost::parse_scan(body)));
