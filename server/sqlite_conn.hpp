@@ -20,7 +20,11 @@ namespace dpost::server::sqlite {
 class Conn {
  public:
   // `vfs`: a registered SQLite VFS by name, or empty for the default.
-  Conn(const std::string& path, int flags, const std::string& vfs = {}) : db_(path, flags, 0, vfs) {
+  // A connection is used by one thread at a time (leased from the pool, or the writer's own) and its statement
+  // cache is not thread-safe anyway, so SQLite's per-connection mutex (taken on every step and column read) is
+  // switched off with NOMUTEX.
+  Conn(const std::string& path, int flags, const std::string& vfs = {})
+      : db_(path, flags | SQLite::OPEN_NOMUTEX, 0, vfs) {
     db_.setBusyTimeout(5000);
   }
   SQLite::Database& db() { return db_; }

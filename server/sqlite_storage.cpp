@@ -61,6 +61,14 @@ std::string_view service_indicator(ItemKind kind) {
   return "EH";
 }
 
+// Process-wide SQLite settings, before its first use. Memory statistics (which nothing here reads) cost a global
+// mutex on every allocation, shared by the I/O threads' look-ups and the writer. Too late (SQLite already
+// initialised by someone else in this process) only loses the saving, so the result is not checked.
+void configure_sqlite_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 int migration_version(std::string_view name) {
   int version = 0;
   auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), version);
@@ -249,6 +257,7 @@ struct ItemRow {
 class SqliteStorage final : public Storage {
  public:
   explicit SqliteStorage(SqliteOptions options) : options_(std::move(options)) {
+    configure_sqlite_library();
     if (options_.read_only) {
       // Tools: check the file is a database we know without changing it.
       Conn probe(options_.path, SQLite::OPEN_READONLY);
