@@ -76,9 +76,30 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
+// Writes `value` as exactly `width` digits (0 <= value < 10^width) at `out`.
+void put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// "YYYY-MM-DD" into out[0..9]; false for a year outside 0..9999, which callers format the slow way.
+bool put_date(char* out, const CivilDate& date) {
+  if (date.year < 0 || date.year > 9999) return false;
+  put_digits(out, static_cast<unsigned>(date.year), 4);
+  out[4] = '-';
+  put_digits(out + 5, date.month, 2);
+  out[7] = '-';
+  put_digits(out + 8, date.day, 2);
+  return true;
+}
+
+// Timestamps go into every event of every answer: formatted by hand, since snprintf was ~3% of a look-up.
 std::string format_date(std::int64_t days) {
   CivilDate date = civil_from_days(days);
   char buf[48];
+  if (put_date(buf, date)) return std::string(buf, 10);
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(date.year), date.month, date.day);
   return buf;
 }
@@ -159,6 +180,18 @@ std::string format_rfc3339(UnixMillis t) {
   auto m = static_cast<int>(in_day / 60'000 % 60);
   auto h = static_cast<int>(in_day / 3'600'000);
   char buf[80];
+  if (put_date(buf, date)) {
+    buf[10] = 'T';
+    put_digits(buf + 11, static_cast<unsigned>(h), 2);
+    buf[13] = ':';
+    put_digits(buf + 14, static_cast<unsigned>(m), 2);
+    buf[16] = ':';
+    put_digits(buf + 17, static_cast<unsigned>(s), 2);
+    buf[19] = '.';
+    put_digits(buf + 20, static_cast<unsigned>(ms), 3);
+    buf[23] = 'Z';
+    return std::string(buf, 24);
+  }
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(date.year), date.month,
                 date.day, h, m, s, ms);
   return buf;

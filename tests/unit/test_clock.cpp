@@ -66,6 +66,10 @@ TEST_CASE("clock: format_rfc3339") {
   CHECK(format_rfc3339(1'795'400'100'000) == "2026-11-23T02:15:00.000Z");
   CHECK(format_rfc3339(1'795'400'100'042) == "2026-11-23T02:15:00.042Z");
   CHECK(format_rfc3339(-1) == "1969-12-31T23:59:59.999Z");
+  // The last instant of year 9999 is written digit by digit; year 10000 needs five digits and the slow path.
+  CHECK(format_rfc3339(253'402'300'799'999) == "9999-12-31T23:59:59.999Z");
+  CHECK(format_rfc3339(253'402'300'800'000) == "10000-01-01T00:00:00.000Z");
+  CHECK(format_date_vn(253'402'300'799'999) == "10000-01-01");
 }
 
 TEST_CASE("clock: format and parse round-trip over many days") {
