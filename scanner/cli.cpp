@@ -495,32 +495,33 @@ struct ScanSession {
   }
 };
 
+// The values a usage error lists, once each (the Vietnamese half of the message names them).
+constexpr std::string_view kEventCodes = " (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)";
+constexpr std::string_view kActions = " (redeliver, hold_at_post_office, return_to_sender)";
+
 // The event code, checked before the outbox is opened so that a typo creates nothing.
 std::string checked_code(const Args& args) {
   const auto code_text = args.get("--code");
-  if (!code_text)
-    throw UsageError("scan cần --code (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)",
-                     "scan needs --code (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)");
+  if (!code_text) throw UsageError("scan cần --code" + std::string(kEventCodes), "scan needs --code");
   std::string upper = *code_text;
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   const auto code = parse_event_code(upper);
   if (!code)
-    throw UsageError("mã sự kiện không hợp lệ " + *code_text + " (EMA, EDD, EDE, EMG, EDG, EMH, EMI, RES, RTS)",
+    throw UsageError("mã sự kiện không hợp lệ " + *code_text + std::string(kEventCodes),
                      "unknown event code " + *code_text);
   const auto reason_code_text = args.get("--reason-code");
   std::optional<FailureReason> reason_code;
   if (reason_code_text) {
     reason_code = parse_failure_reason(*reason_code_text);
     if (!reason_code) {
-      const std::string known = " (absent, refused, wrong_address, office_closed, moved, no_id, other)";
-      throw UsageError("--reason-code không hợp lệ " + *reason_code_text + known,
+      throw UsageError("--reason-code không hợp lệ " + *reason_code_text +
+                           " (absent, refused, wrong_address, office_closed, moved, no_id, other)",
                        "unknown --reason-code " + *reason_code_text);
     }
   }
   if (auto action = args.get("--action"); action && !parse_failure_action(*action)) {
-    throw UsageError("--action không hợp lệ " + *action + " (redeliver, hold_at_post_office, return_to_sender)",
-                     "unknown --action " + *action);
+    throw UsageError("--action không hợp lệ " + *action + std::string(kActions), "unknown --action " + *action);
   }
   if (requires_reason(*code)) {
     if (!args.get("--reason") && (!reason_code || *reason_code == FailureReason::other)) {
@@ -528,8 +529,7 @@ std::string checked_code(const Args& args) {
                        upper + " needs --reason, or a --reason-code other than other");
     }
     if (!args.get("--action")) {
-      throw UsageError(upper + " cần --action (redeliver, hold_at_post_office, return_to_sender)",
-                       upper + " needs --action");
+      throw UsageError(upper + " cần --action" + std::string(kActions), upper + " needs --action");
     }
   }
   if (auto type = args.get("--id-type"); type && !parse_id_document_type(*type)) {

@@ -197,22 +197,17 @@ void warn_missing_calendar_years(const WorkingCalendar& calendar, UnixMillis now
   constexpr UnixMillis kAhead = 90LL * 24 * 60 * 60 * 1000;
   for (int year = calendar.year_of(now); year <= calendar.year_of(now + kAhead); ++year) {
     if (calendar.covers(year)) continue;
-    if (calendar.estimated(year)) {
-      log_event(LogLevel::warn, "calendar_year_estimated",
-                {{"year", static_cast<std::int64_t>(year)},
-                 {"text", "ngày nghỉ năm " + std::to_string(year) +
-                              " trong lịch làm việc là dự kiến, chưa phải ngày đã công bố: hạn trả là tạm tính / the "
-                              "working calendar's days off of " +
-                              std::to_string(year) +
-                              " are estimated, not yet the published ones: deadlines are provisional "
-                              "(docs/deadlines.md)"}});
-      continue;
-    }
-    log_event(LogLevel::warn, "calendar_year_missing",
-              {{"year", static_cast<std::int64_t>(year)},
-               {"text", "lịch làm việc chưa có ngày nghỉ năm " + std::to_string(year) +
-                            ", hạn trả là tạm tính / the working calendar lacks the days off of " +
-                            std::to_string(year) + ": deadlines are provisional (docs/deadlines.md)"}});
+    const bool estimated = calendar.estimated(year);
+    const std::string y = std::to_string(year);
+    const std::string why = estimated
+                                ? "ngày nghỉ năm " + y + " trong lịch làm việc là dự kiến, chưa phải ngày đã công bố" +
+                                      ": hạn trả là tạm tính / the working calendar's days off of " + y +
+                                      " are estimated, not yet the published ones"
+                                : "lịch làm việc chưa có ngày nghỉ năm " + y +
+                                      ", hạn trả là tạm tính / the working calendar lacks the days off of " + y;
+    log_event(
+        LogLevel::warn, estimated ? "calendar_year_estimated" : "calendar_year_missing",
+        {{"year", static_cast<std::int64_t>(year)}, {"text", why + ": deadlines are provisional (docs/deadlines.md)"}});
   }
 }
 
