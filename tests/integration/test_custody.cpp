@@ -3,6 +3,7 @@
 #include "itest_common.hpp"
 #include "pdf_text.hpp"
 
+#include "clock.hpp"
 #include "item_id.hpp"
 
 #include <doctest/doctest.h>
@@ -184,13 +185,23 @@ TEST_CASE("bags: one scan hands a bag of dossiers to the office, and the office'
     CHECK(contains(text, "Hư hỏng"));
     CHECK(contains(text, "clerk1"));
     CHECK(contains(text, "staff1"));
-    auto day = s.client.get("/api/v1/handoffs/slip?site=" + std::string(kOffice1), s.token("staff1"));
+    // The day the receipts were recorded on, in Vietnam: not always today (a suite run just after midnight).
+    auto day =
+        s.client.get("/api/v1/handoffs/slip?site=" + std::string(kOffice1) + "&date=" + t.vn_date(), s.token("staff1"));
     REQUIRE(day.status == 200);
     const auto day_text = pdf_to_text(day.body);
     CHECK(contains(day_text, "PHIẾU KIỂM SOÁT BÀN GIAO"));
     CHECK(contains(day_text, fine));
     CHECK(contains(day_text, broken));
     CHECK(contains(day_text, "Niêm phong"));  // the broken seal's note
+    CHECK(contains(day.header("Content-Disposition"), t.vn_date()));
+    // Without a date it is today's, in Vietnam (either side of a midnight that falls during the request).
+    const auto before = dpost::format_date_vn(dpost::now_millis());
+    auto today = s.client.get("/api/v1/handoffs/slip?site=" + std::string(kOffice1), s.token("staff1"));
+    const auto after = dpost::format_date_vn(dpost::now_millis());
+    REQUIRE(today.status == 200);
+    const auto named = today.header("Content-Disposition");
+    CHECK((contains(named, "-" + before + ".pdf") || contains(named, "-" + after + ".pdf")));
 
     auto label = s.client.get(base + "/label", s.token("clerk1"));
     REQUIRE(label.status == 200);

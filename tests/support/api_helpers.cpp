@@ -1,5 +1,6 @@
 #include "api_helpers.hpp"
 
+#include "clock.hpp"
 #include "dossier.hpp"
 #include "signing.hpp"
 
@@ -29,6 +30,21 @@ std::string random_letters(std::size_t count) {
 }
 
 }  // namespace
+
+std::chrono::system_clock::time_point Timeline::clear_of_vn_midnight(std::chrono::system_clock::time_point start) {
+  using namespace std::chrono;
+  constexpr auto kVietnam = hours(7);
+  constexpr auto kClear = minutes(60);
+  const auto local = start.time_since_epoch() + kVietnam;
+  const auto to_midnight = days(1) - (local - floor<days>(local));
+  if (to_midnight > kClear) return start;
+  // Midnight comes within the hour: start an hour before it instead.
+  return start + to_midnight - kClear - seconds(1);
+}
+
+std::string Timeline::vn_date() const {
+  return format_date_vn(std::chrono::duration_cast<std::chrono::milliseconds>(next_.time_since_epoch()).count());
+}
 
 std::string s10_item_id(std::string_view service, std::uint32_t serial, std::string_view country) {
   static constexpr int kWeights[8] = {8, 6, 4, 2, 3, 5, 9, 7};

@@ -49,18 +49,23 @@ nlohmann::json dossier_body(const TestApplicant& applicant, std::string_view off
 nlohmann::json scan_body(std::string_view item_id, std::string_view code, std::string_view site,
                          std::string_view occurred_at, std::string event_id = new_uuid());
 
-// Times a little in the past, increasing with `step` (devices do not send future times).
+// Times a little in the past, increasing with `step` (devices do not send future times). Its first hour never
+// crosses midnight in Vietnam (it starts earlier when it would), so a test that reads one day's records (the day's
+// handover slip) finds them all on one day whenever the suite runs.
 class Timeline {
  public:
   explicit Timeline(std::chrono::minutes back = std::chrono::minutes(120))
-      : next_(std::chrono::system_clock::now() - back) {}
+      : next_(clear_of_vn_midnight(std::chrono::system_clock::now() - back)) {}
   std::string next(std::chrono::seconds step = std::chrono::seconds(60)) {
     next_ += step;
     return rfc3339_at(next_);
   }
   std::chrono::system_clock::time_point now() const { return next_; }
+  // The Vietnam calendar day of the last time given, "2026-12-07".
+  std::string vn_date() const;
 
  private:
+  static std::chrono::system_clock::time_point clear_of_vn_midnight(std::chrono::system_clock::time_point start);
   std::chrono::system_clock::time_point next_;
 };
 
