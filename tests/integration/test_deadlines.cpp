@@ -221,7 +221,7 @@ TEST_CASE("deadlines: a calendar without this year's days off makes due dates pr
   ApiSession session(server);
 
   // At start, one warning line per missing year, this year's first.
-  const std::string this_year = dpost::format_rfc3339(dpost::now_millis()).substr(0, 4);
+  const std::string this_year = dpost::format_date_vn(dpost::now_millis()).substr(0, 4);  // the year in Vietnam
   {
     std::ifstream in(server.log_path());
     const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -245,7 +245,7 @@ TEST_CASE("deadlines: a calendar without this year's days off makes due dates pr
 }
 
 TEST_CASE("deadlines: a calendar whose days off for this year are only estimated says so at start") {
-  const std::string this_year = dpost::format_rfc3339(dpost::now_millis()).substr(0, 4);
+  const std::string this_year = dpost::format_date_vn(dpost::now_millis()).substr(0, 4);  // the year in Vietnam
   auto dir = std::filesystem::temp_directory_path() / ("dpost-cal-est-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto calendar = (dir / "calendar.json").string();
