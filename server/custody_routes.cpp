@@ -17,7 +17,6 @@
 namespace dpost::server {
 namespace {
 
-constexpr UnixMillis kVietnamOffset = 7LL * 60 * 60 * 1000;
 constexpr UnixMillis kDay = 24LL * 60 * 60 * 1000;
 
 json bag_json(const BagView& b) {
@@ -133,11 +132,6 @@ std::string site_name(Storage& storage, const std::string& code) {
   return code;
 }
 
-std::string local_time(UnixMillis t) {
-  const auto iso = format_rfc3339(t + kVietnamOffset);
-  return iso.substr(11, 5) + " " + iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
-}
-
 // Trước hạn / đúng hạn / quá hạn for a handoff against the dossier's due date (hẹn trả), the way the one-stop
 // control slip judges each step: before the due day, on it, or after it.
 std::string on_time_text(UnixMillis at, const std::optional<std::string>& due_date) {
@@ -152,7 +146,7 @@ HandoverSlipRow slip_row(const EventRecord& e, ItemKind kind, const std::optiona
                          const std::string& procedure, const std::optional<std::string>& due_date,
                          const std::string& giver, const std::string& receiver) {
   HandoverSlipRow row;
-  row.time = local_time(e.occurred_at);
+  row.time = format_time_vn(e.occurred_at);
   row.item_id = e.item_id;
   row.dossier_code = dossier_code.value_or("");
   row.what = std::string(label_kind_vi(kind)) + " — " + procedure;
@@ -511,13 +505,13 @@ void add_custody_routes(Router& router, RouteContext& context) {
     slip.title_vi = "BẢNG KÊ VÀ BIÊN BẢN BÀN GIAO TÚI " + bag.bag_id;
     slip.title_en = "Bag manifest and handover record";
     slip.site_name = site_name(ctx->storage, bag.origin_site) + " → " + site_name(ctx->storage, bag.destination_site);
-    slip.period = bag.dispatched_at ? local_time(*bag.dispatched_at) : "chưa gửi / not dispatched";
+    slip.period = bag.dispatched_at ? format_time_vn(*bag.dispatched_at) : "chưa gửi / not dispatched";
     slip.bag_id = bag.bag_id;
     slip.giver = bag.dispatched_by.empty() ? bag.created_by : bag.dispatched_by;
     slip.receiver = bag.closed_by.empty() ? bag.received_by : bag.closed_by;
     for (const auto& i : bag.items) {
       HandoverSlipRow row;
-      row.time = i.scanned_at ? local_time(*i.scanned_at) : "";
+      row.time = i.scanned_at ? format_time_vn(*i.scanned_at) : "";
       row.item_id = i.item_id;
       row.dossier_code = i.dossier_code.value_or("");
       row.what = std::string(label_kind_vi(i.kind)) + " — " + i.procedure_name;

@@ -14,12 +14,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
 namespace dpost::server {
 namespace {
 
-constexpr UnixMillis kVietnamOffset = 7 * 60 * 60 * 1000;  // UTC+7 all year
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
 constexpr std::size_t kBatch = 32;
 constexpr auto kMaxDelay = std::chrono::minutes(5);
@@ -117,16 +115,6 @@ bool is_notified(EventCode code) {
     default:
       return false;
   }
-}
-
-std::string format_time_vn(UnixMillis t) {
-  const std::time_t seconds = static_cast<std::time_t>((t + kVietnamOffset) / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[64];  // sized for any int the compiler imagines, not just real dates
-  std::snprintf(buffer, sizeof buffer, "%02d:%02d %02d/%02d/%04d", tm.tm_hour, tm.tm_min, tm.tm_mday, tm.tm_mon + 1,
-                tm.tm_year + 1900);
-  return buffer;
 }
 
 std::optional<std::string> citizen_text(const NotificationFacts& facts, std::string_view public_base_url) {

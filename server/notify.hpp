@@ -36,9 +36,6 @@ struct NotificationFacts {
   std::optional<Failure> last_failure;
 };
 
-// "09:15 23/11/2026": the time a citizen reads, in Vietnam (UTC+7, no daylight saving).
-std::string format_time_vn(UnixMillis t);
-
 // The SMS text (Vietnamese), e.g. "Dossier Post: Hồ sơ EH 000 000 014 VN (Cấp phiếu lý lịch tư pháp) đã được
 // bưu điện nhận lúc 09:15 23/11/2026. Tra cứu: {base}/t/{token}". nullopt for codes that are not notified.
 std::optional<std::string> citizen_text(const NotificationFacts& facts, std::string_view public_base_url);

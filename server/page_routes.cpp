@@ -48,12 +48,6 @@ std::string escape_html(std::string_view text) {
   return out;
 }
 
-// "23/11/2026 09:15" in Vietnam time (UTC+7, no daylight saving).
-std::string format_local(UnixMillis t) {
-  const auto iso = format_rfc3339(t + 7LL * 60 * 60 * 1000);  // 2026-11-23T02:15:00.000Z shifted
-  return iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4) + " " + iso.substr(11, 5);
-}
-
 constexpr const char* kStyle = R"(
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;margin:0;color:#1a1a1a;background:#f5f6f8;line-height:1.45}
 header{background:#0b4f9c;color:#fff;padding:14px 16px}header a{color:#fff;text-decoration:none}
@@ -370,7 +364,7 @@ std::string item_page(const std::vector<PublicItemView>& legs, const CitizenDeta
       b += "</span><br><time datetime=\"";
       b += format_rfc3339(e.occurred_at);
       b += "\">";
-      b += format_local(e.occurred_at);
+      b += format_time_vn(e.occurred_at);
       b += "</time> · ";
       b += escape_html(e.site_name);
       if (citizen && e.reason_code) {

@@ -201,4 +201,9 @@ std::string format_date_vn(UnixMillis t) {
   return format_date(floor_div(t + kVietnamOffsetMillis, kMillisPerDay));
 }
 
+std::string format_time_vn(UnixMillis t) {
+  const auto iso = format_rfc3339(t + kVietnamOffsetMillis);  // 2026-11-23T02:15:00.000Z, shifted to UTC+7
+  return iso.substr(11, 5) + " " + iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
+}
+
 }  // namespace dpost

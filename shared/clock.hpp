@@ -19,6 +19,8 @@ std::optional<UnixMillis> parse_rfc3339(std::string_view text);
 std::string format_rfc3339(UnixMillis t);
 // Calendar date in Vietnam (UTC+7), "2026-11-23": what a citizen reads.
 std::string format_date_vn(UnixMillis t);
+// Time and date in Vietnam, "09:15 23/11/2026": what a notice, a slip or a tracking page shows.
+std::string format_time_vn(UnixMillis t);
 
 // Whether a recorded time (a scan, a bag hand-over, a pause) is plausible against the server's clock: device
 // clocks run a little ahead (10 minutes are tolerated); offline queues send late, but nothing happened before

@@ -32,14 +32,12 @@ std::string random_letters(std::size_t count) {
 }  // namespace
 
 std::chrono::system_clock::time_point Timeline::clear_of_vn_midnight(std::chrono::system_clock::time_point start) {
-  using namespace std::chrono;
-  constexpr auto kVietnam = hours(7);
-  constexpr auto kClear = minutes(60);
-  const auto local = start.time_since_epoch() + kVietnam;
-  const auto to_midnight = days(1) - (local - floor<days>(local));
-  if (to_midnight > kClear) return start;
-  // Midnight comes within the hour: start an hour before it instead.
-  return start + to_midnight - kClear - seconds(1);
+  constexpr auto kClear = std::chrono::hours(1);
+  const auto vn_day = [](std::chrono::system_clock::time_point t) {
+    return format_date_vn(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  };
+  // Midnight in Vietnam comes within the hour: start an hour earlier, on the day before it, instead.
+  return vn_day(start) == vn_day(start + kClear) ? start : start - kClear;
 }
 
 std::string Timeline::vn_date() const {

@@ -6,6 +6,7 @@
 
 using dpost::format_date_vn;
 using dpost::format_rfc3339;
+using dpost::format_time_vn;
 using dpost::parse_rfc3339;
 
 TEST_CASE("clock: parse_rfc3339 accepts the forms devices send") {
@@ -91,6 +92,13 @@ TEST_CASE("clock: format_date_vn uses UTC+7") {
   CHECK(format_date_vn(*parse_rfc3339("2026-11-23T17:00:00Z")) == "2026-11-24");
   CHECK(format_date_vn(*parse_rfc3339("2026-12-31T23:30:00+07:00")) == "2026-12-31");
   CHECK(format_date_vn(0) == "1970-01-01");
+}
+
+TEST_CASE("clock: format_time_vn reads the time and date in Vietnam") {
+  CHECK(format_time_vn(*parse_rfc3339("2026-11-23T02:15:00Z")) == "09:15 23/11/2026");
+  // 17:30 UTC is already the next day, and here the next year, in Vietnam.
+  CHECK(format_time_vn(*parse_rfc3339("2026-12-31T17:30:00Z")) == "00:30 01/01/2027");
+  CHECK(format_time_vn(*parse_rfc3339("2026-12-31T16:59:59.999Z")) == "23:59 31/12/2026");
 }
 
 TEST_CASE("clock: now_millis is current") {

@@ -33,13 +33,6 @@ NotificationFacts facts(EventCode code, ItemKind kind = ItemKind::dossier) {
 
 }  // namespace
 
-TEST_CASE("notify: times read in Vietnam") {
-  CHECK(format_rfc3339(kPickup) == "2026-11-23T02:15:00.000Z");
-  CHECK(format_time_vn(kPickup) == "09:15 23/11/2026");
-  // 17:30 UTC is already the next day in Vietnam.
-  CHECK(format_time_vn(*parse_rfc3339("2026-12-31T17:30:00Z")) == "00:30 01/01/2027");
-}
-
 TEST_CASE("notify: a return tells the citizen where it goes back to and why") {
   const std::string base = "https://dossier.example.vn";
   auto f = facts(EventCode::RTS, ItemKind::result);
