@@ -86,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<SharedState> shared, std::string remote_address, bool admitted)
       : stream_(std::move(socket)),
+        read_timer_(stream_.get_executor()),
         shared_(std::move(shared)),
         remote_address_(std::move(remote_address)),
         admitted_(admitted) {}
@@ -194,12 +195,13 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(shared_->options.header_limit, UINT32_MAX)));
-    stream_.expires_after(shared_->options.header_timeout);
+    arm_read_deadline(shared_->options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t /*bytes*/) {
+    disarm_read_deadline();
     if (ec) {
       on_read_error(ec);
       return;
@@ -218,7 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
       dispatch_request();
       return;
     }
-    stream_.expires_after(shared_->options.body_timeout);
+    arm_read_deadline(shared_->options.body_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
   }
 
@@ -251,7 +253,29 @@ class Session : public std::enable_shared_from_this<Session> {
     return std::nullopt;
   }
 
+  // A request that has begun but does not arrive in time is answered 408 before the connection closes
+  // (RFC 9110 15.5.9), so a client on a stalled link learns why rather than seeing a reset. The stream's own
+  // timeout would close the socket, leaving nothing to answer on; this timer only cancels the read.
+  void arm_read_deadline(std::chrono::steady_clock::duration timeout) {
+    stream_.expires_never();
+    const auto generation = ++read_deadline_generation_;
+    read_timer_.expires_after(timeout);
+    read_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+      // A deadline disarmed or re-armed after this wait completed is stale: its read has already ended.
+      if (ec || generation != self->read_deadline_generation_ || self->state_ != State::reading) return;
+      self->read_timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+  }
+
+  void disarm_read_deadline() {
+    ++read_deadline_generation_;
+    read_timer_.cancel();
+  }
+
   void on_body(beast::error_code ec, std::size_t /*bytes*/) {
+    disarm_read_deadline();
     if (ec) {
       on_read_error(ec);
       return;
@@ -264,7 +288,10 @@ class Session : public std::enable_shared_from_this<Session> {
     must_close_ = true;
     unread_input_ = true;
     if (parser_ && parser_->is_header_done()) version_ = parser_->get().version();
-    if (ec == http::error::body_limit) {
+    if (read_timed_out_) {
+      send(error_response(408, "request_timeout",
+                          "The request did not arrive in time; the connection is closed. Send it again."));
+    } else if (ec == http::error::body_limit) {
       send(error_response(413, "payload_too_large", "The request body is larger than the server accepts."));
     } else if (ec == http::error::header_limit) {
       send(error_response(431, "headers_too_large", "The request headers are larger than the server accepts."));
@@ -427,12 +454,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     set_busy(false);
     state_ = State::closing;
+    disarm_read_deadline();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
   beast::tcp_stream stream_;
+  net::steady_timer read_timer_;  // header and body deadlines (arm_read_deadline)
+  std::uint64_t read_deadline_generation_ = 0;
+  bool read_timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;

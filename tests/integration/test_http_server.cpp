@@ -382,11 +382,57 @@ TEST_CASE("http server: malformed HTTP is a 400 and the connection closes") {
   CHECK(client.closed_by_server());
 }
 
-TEST_CASE("http server: a client that sends half a header is disconnected") {
+TEST_CASE("http server: a client that sends half a header is answered 408 and disconnected") {
   TestServer server;
   Client client(server.port());
   REQUIRE(client.send("GET /a HTTP/1.1\r\nHost: te"));
-  CHECK(client.closed_by_server());  // header_timeout is 1 s; the receive gives up after 10 s
+  auto response = client.read_response();  // header_timeout is 1 s; the receive gives up after 10 s
+  REQUIRE(response);
+  CHECK(response->status == 408);
+  CHECK(error_of(*response)["code"] == "request_timeout");
+  CHECK(response->headers.at("connection") == "close");
+  CHECK(client.closed_by_server());
+}
+
+TEST_CASE("http server: a body shorter than its Content-Length is answered 408 and never dispatched") {
+  TestServer server;
+  Client client(server.port());
+  REQUIRE(
+      client.send("POST /a HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                  "Content-Length: 20\r\n\r\n{\"half\":"));
+  auto response = client.read_response();  // body_timeout is 2 s
+  REQUIRE(response);
+  CHECK(response->status == 408);
+  CHECK(error_of(*response)["code"] == "request_timeout");
+  CHECK(response->headers.at("connection") == "close");
+  CHECK(client.closed_by_server());
+
+  // The server is unharmed and the next connection is served as usual.
+  Client next(server.port());
+  REQUIRE(next.send(get("/b")));
+  auto served = next.read_response();
+  REQUIRE(served);
+  CHECK(served->status == 200);
+}
+
+TEST_CASE("http server: a request sent slowly but within the deadline is served") {
+  TestServer server;  // header_timeout 1 s, body_timeout 2 s
+  Client client(server.port());
+  const std::string body = R"({"a":1})";
+  REQUIRE(client.send("POST /a HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"));
+  std::this_thread::sleep_for(100ms);
+  REQUIRE(client.send("\r\n{\"a\""));
+  std::this_thread::sleep_for(100ms);
+  REQUIRE(client.send(":1}"));
+  auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(json::parse(response->body)["body"] == body);
+  // The connection stays open for the next request.
+  REQUIRE(client.send(get("/c")));
+  auto second = client.read_response();
+  REQUIRE(second);
+  CHECK(second->status == 200);
 }
 
 TEST_CASE("http server: an idle keep-alive connection is closed after idle_timeout") {
