@@ -222,6 +222,16 @@ json error_of(const Client::Response& response) {
   return json::parse(response.body).at("error");
 }
 
+// The server's last answer on a connection: an error with this status and code, then the server closes.
+void check_final_error(Client& client, unsigned status, const std::string& code) {
+  auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == status);
+  CHECK(error_of(*response)["code"] == code);
+  CHECK(response->headers.at("connection") == "close");
+  CHECK(client.closed_by_server());
+}
+
 }  // namespace
 
 TEST_CASE("http server: keep-alive serves two requests on one connection") {
@@ -291,12 +301,7 @@ TEST_CASE("http server: a body over the limit is a 413 and the connection closes
   Client client(server.port());
   REQUIRE(client.send("POST /api/v1/scans HTTP/1.1\r\nHost: test\r\nContent-Length: 5000\r\n\r\n" +
                       std::string(5000, 'x')));
-  auto response = client.read_response();
-  REQUIRE(response);
-  CHECK(response->status == 413);
-  CHECK(error_of(*response)["code"] == "payload_too_large");
-  CHECK(response->headers.at("connection") == "close");
-  CHECK(client.closed_by_server());
+  check_final_error(client, 413, "payload_too_large");
 }
 
 TEST_CASE("http server: a chunked body over the limit is a 413") {
@@ -386,12 +391,7 @@ TEST_CASE("http server: a client that sends half a header is answered 408 and di
   TestServer server;
   Client client(server.port());
   REQUIRE(client.send("GET /a HTTP/1.1\r\nHost: te"));
-  auto response = client.read_response();  // header_timeout is 1 s; the receive gives up after 10 s
-  REQUIRE(response);
-  CHECK(response->status == 408);
-  CHECK(error_of(*response)["code"] == "request_timeout");
-  CHECK(response->headers.at("connection") == "close");
-  CHECK(client.closed_by_server());
+  check_final_error(client, 408, "request_timeout");  // header_timeout is 1 s; the receive gives up after 10 s
 }
 
 TEST_CASE("http server: a body shorter than its Content-Length is answered 408 and never dispatched") {
@@ -400,12 +400,7 @@ TEST_CASE("http server: a body shorter than its Content-Length is answered 408 a
   REQUIRE(
       client.send("POST /a HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
                   "Content-Length: 20\r\n\r\n{\"half\":"));
-  auto response = client.read_response();  // body_timeout is 2 s
-  REQUIRE(response);
-  CHECK(response->status == 408);
-  CHECK(error_of(*response)["code"] == "request_timeout");
-  CHECK(response->headers.at("connection") == "close");
-  CHECK(client.closed_by_server());
+  check_final_error(client, 408, "request_timeout");  // body_timeout is 2 s
 
   // The server is unharmed and the next connection is served as usual.
   Client next(server.port());
@@ -472,12 +467,7 @@ TEST_CASE("http server: connections beyond the per-address cap get a 429") {
   Client extra(server.port());
   REQUIRE(extra.connected());
   extra.send(get("/a"));
-  auto refused = extra.read_response();
-  REQUIRE(refused);
-  CHECK(refused->status == 429);
-  CHECK(error_of(*refused)["code"] == "too_many_connections");
-  CHECK(refused->headers.at("connection") == "close");
-  CHECK(extra.closed_by_server());
+  check_final_error(extra, 429, "too_many_connections");
 
   // Closing one frees its slot (the count drops when the server notices the close).
   clients.pop_back();
