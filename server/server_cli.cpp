@@ -390,10 +390,11 @@ int serve(ServeConfig& c, const Settings& settings, const std::string& config_fi
   }
 
   std::unique_ptr<Api> api;
+  // The API needs the final base URL, which needs the bound port: bind first with a dispatch that forwards
+  // through this pointer. It lives as long as the server, not only as long as the block that sets it.
+  Api* api_ptr = nullptr;
   std::unique_ptr<HttpServer> server;
   try {
-    // The API needs the final base URL, which needs the bound port: bind first with a forwarding dispatch.
-    Api* api_ptr = nullptr;
     server = std::make_unique<HttpServer>(
         http, [&api_ptr](HttpRequest&& r, Reply reply) { api_ptr->dispatch(std::move(r), std::move(reply)); });
     server->listen();
