@@ -7,8 +7,13 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 // Shared by the integration test files (doctest macros, so it lives beside them, not in the support library).
 namespace dpost::test {
@@ -105,6 +110,27 @@ inline std::string accepted_dossier_item(ApiSession& session, Timeline& timeline
   auto item_id = create_dossier_item(session, "clerk1", unique_applicant());
   record(session, "clerk1", scan_body(item_id, "EMA", kPostOffice1, timeline.next()), "accepted");
   return item_id;
+}
+
+// What `dossier-server routes` prints: "METHOD PATTERN" lines (the log also holds a header line of the
+// support library; only route lines are taken).
+inline std::vector<std::pair<std::string, std::string>> server_routes(const TestServer& server) {
+  const auto out = (server.dir() / "routes.txt").string();
+  const int rc = run_server_tool({"routes"}, out);
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  INFO("dossier-server routes:\n" << text.str());
+  REQUIRE(rc == 0);
+  static const std::regex route_line(R"(^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (/\S*)$)");
+  std::vector<std::pair<std::string, std::string>> routes;
+  std::string line;
+  while (std::getline(text, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, route_line)) routes.emplace_back(m[1].str(), m[2].str());
+  }
+  REQUIRE(routes.size() > 10);
+  return routes;
 }
 
 }  // namespace dpost::test

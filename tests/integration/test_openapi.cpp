@@ -44,27 +44,6 @@ std::string upper(std::string text) {
   return text;
 }
 
-// What `dossier-server routes` prints: "METHOD PATTERN" lines (the log also holds a header line of the
-// support library; only route lines are taken).
-std::vector<std::pair<std::string, std::string>> server_routes(const TestServer& server) {
-  const auto out = (server.dir() / "routes.txt").string();
-  const int rc = run_server_tool({"routes"}, out);
-  std::ifstream in(out);
-  std::stringstream text;
-  text << in.rdbuf();
-  INFO("dossier-server routes:\n" << text.str());
-  REQUIRE(rc == 0);
-  static const std::regex route_line(R"(^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (/\S*)$)");
-  std::vector<std::pair<std::string, std::string>> routes;
-  std::string line;
-  while (std::getline(text, line)) {
-    std::smatch m;
-    if (std::regex_match(line, m, route_line)) routes.emplace_back(m[1].str(), m[2].str());
-  }
-  REQUIRE(routes.size() > 10);
-  return routes;
-}
-
 json fetch_spec(HttpClient& client) {
   auto answer = client.get("/api/v1/openapi.json");
   INFO(describe(answer));
